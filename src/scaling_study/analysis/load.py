@@ -1,0 +1,294 @@
+"""A Tune experiment directory -> tidy tables: one row per iteration and one row per trial.
+
+Works on this suite's directories (result rows carry a `scaling` group of per-iteration truths) and on
+foreign ones (plain `tune.Tuner("PPO", ...)` sweeps on the new or old API stack). Where scaling/* is
+missing, throughput is env steps sampled in the iteration / time_this_iter_s, and phase times are NaN
+with `phases_measured == False`: RLlib's timers are smoothed averages, not per-iteration truths.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .tune_files import TrialFiles, find_trial_dirs, read_experiment_state, read_suite_files, read_trial
+
+# Output column -> result keys to try, first present wins ("a/b" = nested dict or flattened key).
+ROW_KEYS = {
+    "iteration": ["training_iteration"],
+    "time_this_iter_s": ["time_this_iter_s"],
+    "time_total_s": ["time_total_s"],
+    "timestamp": ["timestamp"],
+    "date": ["date"],
+    "result_trial_id": ["trial_id"],
+    "hostname": ["hostname"],
+    "node_ip": ["node_ip"],
+    "iterations_since_restore": ["iterations_since_restore"],
+    # env steps sampled in this iteration: new API stack, then old API stack
+    "rllib_env_steps": ["env_runners/num_env_steps_sampled", "num_env_steps_sampled_this_iter"],
+    "episode_return": ["env_runners/episode_return_mean", "env_runners/episode_reward_mean",
+                       "episode_reward_mean"],
+    "s_env_steps": ["scaling/env_steps"],
+    "s_iter_s": ["scaling/iter_s"],
+    "s_env_steps_per_s": ["scaling/env_steps_per_s"],
+    "sample_s": ["scaling/sample_s"],
+    "learn_s": ["scaling/learn_s"],
+    "sync_s": ["scaling/sync_s"],
+    "setup_s": ["scaling/setup_s"],
+    "s_cpus": ["scaling/cpus"],
+    "s_warmup": ["scaling/warmup"],
+    "trial_started_at": ["scaling/trial_started_at"],
+    "iter_ended_at": ["scaling/iter_ended_at"],
+    "nodes": ["scaling/nodes"],
+    "node_ids": ["scaling/node_ids"],
+}
+
+# Our name -> the names RLlib and courses have used for it in params.json, newest first.
+PARAM_ALIASES = {
+    "num_env_runners": ["num_env_runners", "num_rollout_workers", "num_workers"],
+    "num_envs_per_env_runner": ["num_envs_per_env_runner", "num_envs_per_worker"],
+    "num_cpus_per_env_runner": ["num_cpus_per_env_runner", "num_cpus_per_worker"],
+    "num_cpus_for_main_process": ["num_cpus_for_main_process", "num_cpus_for_driver"],
+    "num_learners": ["num_learners"],
+    "num_cpus_per_learner": ["num_cpus_per_learner"],
+}
+# RLlib 2.60's defaults, used when a params.json leaves a setting out.
+PARAM_DEFAULTS = {"num_env_runners": 0, "num_envs_per_env_runner": 1, "num_cpus_per_env_runner": 1,
+                  "num_cpus_for_main_process": 1, "num_learners": 0, "num_cpus_per_learner": 1}
+NOT_GRID_PARAMS = {"seed", "repeat", "point", "warmup_iterations", "trial_id"}
+
+
+@dataclass
+class Experiment:
+    """Everything the analysis knows about one experiment directory."""
+
+    name: str
+    path: Path
+    iterations: pd.DataFrame
+    trials: pd.DataFrame
+    provenance: dict | None = None
+    calibration: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class NothingToAnalyse(Exception):
+    """The directory holds nothing the analysis can use; the message is one line for the user."""
+
+
+def lookup(row: dict, path: str):
+    """A value by 'a/b/c' path from a nested result row or a flat progress.csv row; None if absent."""
+    if path in row:
+        return row[path]
+    value = row
+    for part in path.split("/"):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def pick_columns(rows: list[dict]) -> pd.DataFrame:
+    """The ROW_KEYS columns of a trial's result rows (only these few keys are ever touched)."""
+    picked = {}
+    for column, paths in ROW_KEYS.items():
+        values = [None] * len(rows)
+        for path in paths:
+            found = [lookup(row, path) for row in rows]
+            values = [v if v is not None else f for v, f in zip(values, found, strict=True)]
+        picked[column] = values
+    return pd.DataFrame(picked)
+
+
+def resolve_params(params: dict) -> dict:
+    """Parallelism settings under our names, whichever alias the trial used; defaults where absent."""
+    resolved = {}
+    for name, aliases in PARAM_ALIASES.items():
+        value = next((params[a] for a in aliases if params.get(a) is not None), PARAM_DEFAULTS[name])
+        resolved[name] = PARAM_DEFAULTS[name] if value == "auto" else value
+    return resolved
+
+
+def reserved_cpus(p: dict) -> float:
+    """CPUs a PPO trial reserves: main process, env runners, and remote learners if any."""
+    learners = p["num_learners"] * p["num_cpus_per_learner"] if p["num_learners"] else 0
+    return p["num_cpus_for_main_process"] + p["num_env_runners"] * p["num_cpus_per_env_runner"] + learners
+
+
+def sampling_cpus(p: dict) -> float:
+    """CPUs that step environments: the env runners', or the main process's one when there are none."""
+    return p["num_env_runners"] * p["num_cpus_per_env_runner"] if p["num_env_runners"] else 1
+
+
+def trial_record(files: TrialFiles, state: dict) -> dict:
+    """One trial's settings and Tune facts, before its iterations are looked at."""
+    params = files.params or {}
+    resolved = resolve_params(params)
+    status = state.get("status") or ("ERROR" if files.error_text else "UNKNOWN")
+    return {
+        "trial": files.name,
+        "trial_id": state.get("trial_id"),
+        **resolved,
+        "cpus_reserved": reserved_cpus(resolved),
+        "sampling_cpus": sampling_cpus(resolved),
+        "repeat": params.get("repeat"),
+        "seed": params.get("seed"),
+        "suite_point": params.get("point"),
+        "warmup_iterations": params.get("warmup_iterations", 0) or 0,
+        "status": status,
+        "errored": status == "ERROR" or files.error_text is not None,
+        "error": first_line(files.error_text),
+        "restarts": state.get("num_failures"),
+    }
+
+
+def first_line(text: str | None) -> str | None:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1][:200] if lines else None  # a traceback's last line names the exception
+
+
+def grid_labels(trials: pd.DataFrame, params: dict[str, dict]) -> pd.Series:
+    """Each trial's grid point: the suite's own label, else runners x envs plus any other swept setting."""
+    flat = pd.DataFrame.from_dict(
+        {name: {k: repr(v) for k, v in p.items() if k not in NOT_GRID_PARAMS} for name, p in params.items()},
+        orient="index",
+    )
+    parallel = {a for aliases in PARAM_ALIASES.values() for a in aliases}
+    swept = [c for c in flat.columns if c not in parallel and flat[c].nunique(dropna=False) > 1]
+    base = ("num_env_runners=" + trials["num_env_runners"].astype(str)
+            + ", num_envs_per_env_runner=" + trials["num_envs_per_env_runner"].astype(str))
+    extra = flat.reindex(trials["trial"])[swept] if swept else None
+    if extra is not None:
+        for column in swept:
+            base = base + f", {column}=" + extra[column].to_numpy()
+    return trials["suite_point"].where(trials["suite_point"].notna(), base)
+
+
+def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
+    """Throughput, warmup, timing columns: scaling/* where present, RLlib's/Tune's keys otherwise."""
+    it = it.copy()
+    numeric = [c for c in ROW_KEYS if c not in ("date", "result_trial_id", "hostname", "node_ip",
+                                                  "node_ids", "s_warmup")]
+    it[numeric] = it[numeric].apply(pd.to_numeric, errors="coerce")
+    it["phases_measured"] = it["s_env_steps"].notna() & it["sample_s"].notna()
+    it["env_steps"] = it["s_env_steps"].fillna(it["rllib_env_steps"])
+    it["iter_s"] = it["s_iter_s"].fillna(it["time_this_iter_s"])
+    it["env_steps_per_s"] = it["s_env_steps_per_s"].fillna(it["env_steps"] / it["iter_s"])
+    it["cpus"] = it["s_cpus"].fillna(it["cpus_reserved"])
+    declared = it["s_warmup"].map(parse_bool, na_action="ignore")
+    it["warmup"] = declared.where(declared.notna(), it["iteration"] <= it["warmup_iterations"]).astype(bool)
+    # Tune's timestamp is whole seconds and time_total_s leaves out setup: windows from them are approximate.
+    it["window_exact"] = it["iter_ended_at"].notna() & it["trial_started_at"].notna()
+    it["iter_ended_at"] = it["iter_ended_at"].fillna(it["timestamp"])
+    it["trial_started_at"] = it["trial_started_at"].fillna(it["timestamp"] - it["time_total_s"])
+    # Seconds since the trial started (setup included); foreign dirs: Tune's training seconds.
+    since_start = it["iter_ended_at"] - it["trial_started_at"].groupby(it["trial"]).transform("min")
+    it["wall_s"] = since_start.where(it["window_exact"], it["time_total_s"])
+    return it.drop(columns=[c for c in it.columns if c.startswith("s_")] + ["rllib_env_steps"])
+
+
+def parse_bool(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def parse_node_ids(value) -> tuple:
+    """node_ids from a result row (a list) or progress.csv (its repr); node_ip is the fallback."""
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return (value,)
+    return tuple(value) if isinstance(value, list | tuple) else ()
+
+
+def summarise_trials(trials: pd.DataFrame, it: pd.DataFrame) -> pd.DataFrame:
+    """Per-trial facts from the iterations: count, time window, nodes, setup."""
+    grouped = it.groupby("trial")
+    facts = pd.DataFrame({
+        "iterations": grouped.size(),
+        "measured_iterations": (~it["warmup"]).groupby(it["trial"]).sum(),
+        "started_at": grouped["trial_started_at"].min(),
+        "ended_at": grouped["iter_ended_at"].max(),
+        "window_exact": grouped["window_exact"].all(),
+        "setup_s": grouped["setup_s"].first(),
+        "cpus": grouped["cpus"].first(),
+        "nodes": grouped["nodes"].max(),
+        "phases_measured": grouped["phases_measured"].all(),
+        "hostname": grouped["hostname"].first(),
+        "node_ip": grouped["node_ip"].first(),
+        "node_ids": grouped["node_ids"].agg(lambda s: ",".join(sorted({n for v in s for n in parse_node_ids(v)}))),
+        "restarts_seen": (it["iterations_since_restore"] == 1).groupby(it["trial"]).sum() - 1,
+    })
+    merged = trials.merge(facts, left_on="trial", right_index=True, how="left")
+    merged["restarts"] = merged["restarts"].fillna(merged["restarts_seen"].clip(lower=0))
+    merged["node_ids"] = merged["node_ids"].replace("", np.nan).fillna(merged["node_ip"])
+    return merged.drop(columns=["restarts_seen"])
+
+
+def skip_reason(files: TrialFiles, picked: pd.DataFrame | None) -> str | None:
+    """Why a trial cannot be analysed, or None when it can."""
+    if files.params is None:
+        return "no readable params.json (its grid point is unknown)"
+    if not files.rows:
+        return "no results (empty or missing result.json and progress.csv)"
+    if picked is not None and picked[["rllib_env_steps", "s_env_steps"]].isna().all(axis=None):
+        return "not an RLlib trial (its results report no env steps sampled)"
+    return None
+
+
+def read_trials(experiment: Path) -> tuple[pd.DataFrame, dict[str, dict], list[pd.DataFrame], list[str]]:
+    """Every trial directory -> a record each, params and picked rows of the usable ones, warnings."""
+    state = read_experiment_state(experiment)
+    records, params, frames, warnings = [], {}, [], []
+    for directory in find_trial_dirs(experiment):
+        files = read_trial(directory)
+        warnings += files.warnings
+        picked = pick_columns(files.rows) if files.rows else None
+        record = trial_record(files, state.get(directory.name, {}))
+        record["skipped"] = skip_reason(files, picked)
+        records.append(record)
+        if record["skipped"]:
+            warnings.append(f"{directory.name}: skipped, {record['skipped']}")
+            continue
+        params[directory.name] = files.params
+        frames.append(picked.assign(trial=directory.name))
+    return pd.DataFrame(records), params, frames, warnings
+
+
+def nothing_message(experiment: Path, trials: pd.DataFrame) -> str:
+    if trials.empty:
+        return f"{experiment}: no Tune trials found (no sub-directory holds params.json or result.json)"
+    if trials["skipped"].str.startswith("not an RLlib trial").any():
+        return f"{experiment}: no RLlib trials (none of its {len(trials)} trials reports env steps sampled)"
+    return f"{experiment}: none of its {len(trials)} trials has results that can be analysed"
+
+
+TRIAL_COLUMNS_ON_ITERATIONS = ["trial", "point", "repeat", "num_env_runners", "num_envs_per_env_runner",
+                               "num_cpus_per_env_runner", "cpus_reserved", "sampling_cpus", "warmup_iterations"]
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read a Tune experiment directory into an Experiment; NothingToAnalyse when nothing is usable."""
+    experiment = Path(path)
+    if not experiment.is_dir():
+        raise NothingToAnalyse(f"{path}: no such directory")
+    trials, params, frames, warnings = read_trials(experiment)
+    if not frames:
+        raise NothingToAnalyse(nothing_message(experiment, trials))
+    usable = trials["skipped"].isna()
+    trials.loc[usable, "point"] = grid_labels(trials[usable], params)
+    # Foreign sweeps have no repeat index: trials of the same point are its repeats, in directory order.
+    trials["repeat"] = trials["repeat"].fillna(trials.groupby("point", dropna=False).cumcount())
+    rows = pd.concat(frames, ignore_index=True).drop_duplicates(["trial", "iteration"], keep="last")
+    rows = rows.merge(trials.loc[usable, TRIAL_COLUMNS_ON_ITERATIONS], on="trial", how="left")
+    iterations = derive_iteration_columns(rows)
+    iterations = iterations[np.isfinite(iterations["env_steps_per_s"])].reset_index(drop=True)
+    provenance, calibration = read_suite_files(experiment)
+    name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
+    return Experiment(name, experiment, iterations, summarise_trials(trials, iterations),
+                      provenance, calibration, warnings)

@@ -1,0 +1,116 @@
+"""Statistics as pure functions on arrays, with a fixed random state (rliable's habit).
+
+Nothing here knows about Tune, files or DataFrames; summary.py applies these per grid point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+
+SEED = 0
+CONFIDENCE = 0.95
+HIGH_CV = 0.10
+
+
+def median_ci(values, confidence: float = CONFIDENCE, n_resamples: int = 9999,
+              seed: int = SEED) -> tuple[float, float, float]:
+    """Median and its bootstrap confidence interval (percentile method, fixed seed).
+
+    The percentile method, not BCa: medians of a few repeated timings have tied, discrete bootstrap
+    distributions for which BCa is degenerate. One value: no interval (NaN); equal values: zero width.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan
+    median = float(np.median(x))
+    if x.size == 1:
+        return median, np.nan, np.nan
+    if np.all(x == x[0]):
+        return median, median, median
+    result = stats.bootstrap((x,), np.median, confidence_level=confidence, n_resamples=n_resamples,
+                             method="percentile", vectorized=True, random_state=np.random.default_rng(seed))
+    return median, float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def coefficient_of_variation(values) -> float:
+    """Sample standard deviation / mean (ddof=1); NaN for fewer than two values."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2 or x.mean() == 0:
+        return np.nan
+    return float(x.std(ddof=1) / x.mean())
+
+
+def speedup(throughput, baseline: float) -> np.ndarray:
+    """Throughput relative to the baseline configuration's."""
+    return np.asarray(throughput, dtype=float) / baseline
+
+
+def efficiency(speedups, cpus, baseline_cpus: float) -> np.ndarray:
+    """Parallel efficiency per CPU: speedup / (CPUs / baseline CPUs); 1.0 is perfect scaling."""
+    return np.asarray(speedups, dtype=float) / (np.asarray(cpus, dtype=float) / baseline_cpus)
+
+
+def phase_shares(iter_s, sample_s, learn_s, sync_s) -> dict[str, float]:
+    """Share of iteration time in each phase, as ratios of sums; other = iteration - the three phases."""
+    total = float(np.nansum(iter_s))
+    if total <= 0 or np.all(np.isnan(np.asarray(sample_s, dtype=float))):
+        return {"sample": np.nan, "learn": np.nan, "sync": np.nan, "other": np.nan}
+    shares = {name: float(np.nansum(v)) / total
+              for name, v in (("sample", sample_s), ("learn", learn_s), ("sync", sync_s))}
+    shares["other"] = 1.0 - sum(shares.values())
+    return shares
+
+
+def amdahl_speedup(n, serial_fraction: float) -> np.ndarray:
+    """Amdahl's law: speedup on n times the resources when serial_fraction of the work cannot spread."""
+    n = np.asarray(n, dtype=float)
+    return 1.0 / (serial_fraction + (1.0 - serial_fraction) / n)
+
+
+@dataclass(frozen=True)
+class AmdahlFit:
+    serial_fraction: float
+    ceiling_speedup: float  # the limit as n -> infinity: 1 / serial_fraction
+
+
+def fit_amdahl(n, speedups) -> AmdahlFit:
+    """Least-squares Amdahl fit of speedups measured at n-fold resources (n=1 is the baseline)."""
+    n = np.asarray(n, dtype=float)
+    s = np.asarray(speedups, dtype=float)
+    keep = np.isfinite(n) & np.isfinite(s)
+    if np.unique(n[keep]).size < 2:
+        return AmdahlFit(np.nan, np.nan)
+    (serial,), _ = optimize.curve_fit(amdahl_speedup, n[keep], s[keep], p0=[0.5], bounds=(0.0, 1.0))
+    serial = float(serial)
+    return AmdahlFit(serial, 1.0 / serial if serial > 0 else np.inf)
+
+
+def max_gain_if_free(share: float) -> float:
+    """How much faster an iteration could get if a phase taking this share cost nothing."""
+    return 1.0 / (1.0 - share) if share < 1 else np.inf
+
+
+def intervals_overlap(low_a: float, high_a: float, low_b: float, high_b: float) -> bool:
+    """Whether two confidence intervals overlap (NaN bounds count as overlapping: unknown)."""
+    if np.isnan([low_a, high_a, low_b, high_b]).any():
+        return True
+    return bool(low_a <= high_b and low_b <= high_a)
+
+
+def overlapping_pairs(starts, ends, tolerance_s=0.0) -> np.ndarray:
+    """Index pairs (i < j) of time windows that overlap by more than tolerance_s seconds.
+
+    tolerance_s may be one number or one per window (a pair uses the larger of its two).
+    """
+    starts = np.asarray(starts, dtype=float)
+    ends = np.asarray(ends, dtype=float)
+    tolerance = np.broadcast_to(np.asarray(tolerance_s, dtype=float), starts.shape)
+    overlap = np.minimum(ends[:, None], ends[None, :]) - np.maximum(starts[:, None], starts[None, :])
+    allowed = np.maximum(tolerance[:, None], tolerance[None, :])
+    i, j = np.nonzero(np.triu(overlap > allowed, k=1))
+    return np.column_stack([i, j])

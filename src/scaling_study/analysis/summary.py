@@ -1,0 +1,95 @@
+"""Iterations table -> one row per grid point (the summary.csv of DESIGN.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+
+POINT_KEYS = ["point", "num_env_runners", "num_envs_per_env_runner"]
+PHASES = ["sample", "learn", "sync", "other"]
+
+
+def throughput_with_ci(measured: pd.DataFrame) -> pd.DataFrame:
+    """Median env steps/s over measured iterations and repeats of each point, with its bootstrap CI."""
+    rows = {point: stats.median_ci(group.to_numpy())
+            for point, group in measured.groupby("point")["env_steps_per_s"]}
+    return pd.DataFrame.from_dict(
+        rows, orient="index", columns=["env_steps_per_s", "env_steps_per_s_ci_low", "env_steps_per_s_ci_high"])
+
+
+def repeat_variation(measured: pd.DataFrame) -> pd.Series:
+    """Coefficient of variation across repeats of each point's per-repeat median throughput."""
+    per_repeat = measured.groupby(["point", "repeat"])["env_steps_per_s"].median()
+    return per_repeat.groupby(level="point").agg(stats.coefficient_of_variation).rename("cv")
+
+
+def shares_per_point(measured: pd.DataFrame) -> pd.DataFrame:
+    """Phase shares of iteration time per point (NaN where phases were not measured)."""
+    rows = {point: stats.phase_shares(g["iter_s"], g["sample_s"], g["learn_s"], g["sync_s"])
+            for point, g in measured.groupby("point")}
+    shares = pd.DataFrame.from_dict(rows, orient="index")
+    return shares.rename(columns={p: f"{p}_share" for p in PHASES})
+
+
+def phase_seconds(measured: pd.DataFrame) -> pd.DataFrame:
+    """Median seconds per iteration of each phase per point, for the stacked bar figure."""
+    seconds = measured.assign(other_s=measured["iter_s"] - measured[["sample_s", "learn_s", "sync_s"]].sum(
+        axis=1, min_count=3))
+    return seconds.groupby("point")[["iter_s", "sample_s", "learn_s", "sync_s", "other_s"]].median()
+
+
+def point_settings(iterations: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """The settings and trial counts that identify each point."""
+    analysed = trials[trials["skipped"].isna()]
+    settings = analysed.groupby("point").agg(
+        num_env_runners=("num_env_runners", "first"),
+        num_envs_per_env_runner=("num_envs_per_env_runner", "first"),
+        cpus=("cpus", "max"),
+        sampling_cpus=("sampling_cpus", "first"),
+        repeats=("trial", "size"),
+        errored_trials=("errored", "sum"),
+        setup_s=("setup_s", "median"),
+        phases_measured=("phases_measured", "all"),
+    )
+    settings["measured_iterations"] = (~iterations["warmup"]).groupby(iterations["point"]).sum()
+    return settings
+
+
+def baseline_point(summary: pd.DataFrame) -> str:
+    """The smallest configuration: fewest CPUs, then fewest env runners, then fewest envs per runner."""
+    usable = summary[summary["env_steps_per_s"].notna()]
+    ordered = usable.sort_values(["cpus", "num_env_runners", "num_envs_per_env_runner"], kind="stable")
+    return ordered.index[0]
+
+
+def add_scaling_columns(summary: pd.DataFrame, steps_per_s_per_core: float | None) -> pd.DataFrame:
+    """Speedup and efficiency vs the smallest configuration; % of the physical limit when calibrated."""
+    base = summary.loc[baseline_point(summary)]
+    summary["speedup"] = stats.speedup(summary["env_steps_per_s"], base["env_steps_per_s"])
+    summary["efficiency"] = stats.efficiency(summary["speedup"], summary["cpus"], base["cpus"])
+    summary["high_cv"] = summary["cv"] > stats.HIGH_CV
+    limit = summary["sampling_cpus"] * steps_per_s_per_core if steps_per_s_per_core else np.nan
+    summary["limit_env_steps_per_s"] = limit
+    summary["pct_of_limit"] = 100.0 * summary["env_steps_per_s"] / limit
+    return summary
+
+
+SUMMARY_COLUMNS = [
+    "point", "num_env_runners", "num_envs_per_env_runner", "cpus", "repeats", "env_steps_per_s",
+    "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share",
+    "learn_share", "sync_share", "other_share", "setup_s", "cv", "pct_of_limit", "high_cv",
+    "sampling_cpus", "limit_env_steps_per_s", "measured_iterations", "errored_trials", "phases_measured",
+]
+
+
+def build_summary(iterations: pd.DataFrame, trials: pd.DataFrame,
+                  steps_per_s_per_core: float | None = None) -> pd.DataFrame:
+    """One row per grid point, ordered by CPUs, env runners, envs per runner."""
+    measured = iterations[~iterations["warmup"]]
+    summary = point_settings(iterations, trials).join(
+        [throughput_with_ci(measured), repeat_variation(measured), shares_per_point(measured)])
+    summary = add_scaling_columns(summary, steps_per_s_per_core)
+    summary = summary.sort_values(["cpus", "num_env_runners", "num_envs_per_env_runner"], kind="stable")
+    return summary.rename_axis("point").reset_index()[SUMMARY_COLUMNS]
