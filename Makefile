@@ -1,0 +1,59 @@
+# scaling-study: the front door. Every target sets itself up; setup is skipped when nothing changed.
+#   make sweep                       run the default experiment, then write its report
+#   make sweep EXPERIMENT=experiments/course.yaml
+#   RAY_ADDRESS=127.0.0.1:6379 make sweep EXPERIMENT=experiments/smoke.yaml   (an existing cluster)
+#   make test                        the whole test suite (real Ray, real Tune, kept small)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXPERIMENT ?= experiments/frozenlake.yaml
+RESULTS ?=
+SWEEP_FLAGS ?=
+PYTEST_FLAGS ?=
+
+.PHONY: setup sweep smoke analyze calibrate test lint bench browser clean
+
+setup: $(STAMP)
+
+# torch is pinned to the CPU build (2.13.0); an unpinned torch would pull a CUDA build of several GB.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+sweep: setup
+	$(BIN)/scaling-study sweep $(EXPERIMENT) $(SWEEP_FLAGS)
+
+smoke: setup
+	$(BIN)/scaling-study sweep experiments/smoke.yaml $(SWEEP_FLAGS)
+
+# make analyze                 the most recent experiment under results/
+# make analyze RESULTS=results/frozenlake
+analyze: setup
+	$(BIN)/scaling-study analyze $(or $(RESULTS),$(shell ls -td results/*/ 2>/dev/null | grep -v '\.replaced-' | head -n 1),results/NONE)
+
+calibrate: setup
+	$(BIN)/scaling-study calibrate
+
+# The report test renders report.html in headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+test: setup browser
+	$(BIN)/python -m pytest $(PYTEST_FLAGS)
+
+lint: setup
+	$(BIN)/ruff check src tests
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_FLAGS)
+
+# Removes the environment and generated reports; results/ (your measurements) is kept.
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
+	find analysis -mindepth 1 -maxdepth 1 -type d ! -name example -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

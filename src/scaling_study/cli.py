@@ -1,0 +1,144 @@
+"""`scaling-study sweep | analyze | calibrate | validate`: the command line.
+
+User mistakes end in one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from scaling_study.spec import SpecError
+
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line (not usage + error) and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"scaling-study: {message} (see scaling-study {self.prog.split()[-1]} --help)", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="scaling-study", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sweep = commands.add_parser("sweep", help="run an experiment file as a Ray Tune sweep")
+    sweep.add_argument("experiment", help="experiment YAML, e.g. experiments/frozenlake.yaml")
+    sweep.add_argument("--storage-path", default="results", help="where Tune writes (default: results)")
+    sweep.add_argument("--name", help="experiment name (default: the file's name:)")
+    sweep.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or None,
+                       help="join a running Ray cluster (default: $RAY_ADDRESS; else start a local Ray)")
+    sweep.add_argument("--num-cpus", type=_positive_float,
+                       help="logical CPUs for the local Ray; more than the cores is a deliberate oversubscription")
+    sweep.add_argument("--max-concurrent-trials", type=_positive_int,
+                       help="trials at once (default: the file's, else 1, so trials never share cores)")
+    sweep.add_argument("--allow-pending", action="store_true",
+                       help="run points that do not fit now (an autoscaling cluster may grow)")
+    sweep.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
+    sweep.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
+
+    analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
+    analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
+    analyze.add_argument("--out", help="output directory (default: analysis/<experiment name>)")
+
+    calibrate = commands.add_parser("calibrate", help="raw env steps/s on one core of each node (the physical limit)")
+    calibrate.add_argument("--env", default="FrozenLake-v1", help="gymnasium env id (default: FrozenLake-v1)")
+    calibrate.add_argument("--seconds", type=_positive_float, default=1.0, help="seconds per node (default: 1)")
+    calibrate.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or None)
+
+    validate = commands.add_parser("validate", help="check experiment files without running them")
+    validate.add_argument("experiments", nargs="+")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SpecError as err:
+        print(f"scaling-study: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("scaling-study: interrupted", file=sys.stderr)
+        return 130
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from scaling_study.spec import load_spec
+    from scaling_study.sweep import SweepOptions, run_sweep
+
+    spec = load_spec(args.experiment)
+    options = SweepOptions(
+        storage_path=args.storage_path, name=args.name, address=args.address, num_cpus=args.num_cpus,
+        allow_pending=args.allow_pending, restart=args.restart, verbose=args.verbose,
+        max_concurrent_trials=args.max_concurrent_trials,
+    )
+    if options.address and options.num_cpus:
+        raise SpecError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
+    run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from scaling_study.analysis.command import analyze_command
+
+    return analyze_command(args.results_dir, args.out)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import json
+
+    import ray
+
+    from scaling_study.calibrate import calibrate
+    from scaling_study.spec import _check_env_id
+
+    _check_env_id(args.env, "--env")
+    if args.address:
+        ray.init(address=args.address, include_dashboard=False, log_to_driver=False)
+    else:
+        ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    try:
+        result = calibrate({"id": args.env}, seconds=args.seconds)
+    finally:
+        ray.shutdown()
+    for node in result["nodes"]:
+        print(f"{node['hostname']} ({node['node_ip']}, {node['cpu_model']}): {node['steps_per_s']:,.0f} env steps/s on one core")
+    print(json.dumps(result))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from scaling_study.spec import load_spec
+
+    for path in args.experiments:
+        spec = load_spec(path)
+        print(f"{path}: ok ({spec.name}: {len(spec.search_space)} axes, {spec.repeats} repeat(s))")
+    return 0
+
+
+COMMANDS = {"sweep": _sweep, "analyze": _analyze, "calibrate": _calibrate, "validate": _validate}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

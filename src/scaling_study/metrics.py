@@ -1,0 +1,67 @@
+"""Per-iteration wall-clock truths for every result row, under `scaling/*` (DESIGN.md's contract).
+
+RLlib's `timers/*` are exponential moving averages (coefficient 0.01), so the first iteration dominates
+them for a long time. `PerIterationTimers` registers the same three phase timers with a window of one
+before RLlib first uses them, so each iteration's result holds that iteration's own phase times.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ray.rllib.callbacks.callbacks import RLlibCallback
+from ray.rllib.utils.metrics import (
+    ENV_RUNNER_RESULTS,
+    ENV_RUNNER_SAMPLING_TIMER,
+    LEARNER_UPDATE_TIMER,
+    NUM_ENV_STEPS_SAMPLED,
+    NUM_ENV_STEPS_SAMPLED_LIFETIME,
+    SYNCH_WORKER_WEIGHTS_TIMER,
+    TIMERS,
+)
+
+PHASE_TIMERS = {"sample_s": ENV_RUNNER_SAMPLING_TIMER, "learn_s": LEARNER_UPDATE_TIMER, "sync_s": SYNCH_WORKER_WEIGHTS_TIMER}
+
+
+class PerIterationTimers(RLlibCallback):
+    def on_algorithm_init(self, *, algorithm, metrics_logger=None, **kwargs) -> None:
+        for timer in PHASE_TIMERS.values():
+            # Creates the stats entry only; RLlib's later `log_time` calls reuse its window.
+            algorithm.metrics.log_time((TIMERS, timer), reduce="mean", window=1)
+
+
+def lifetime_env_steps(result: dict[str, Any]) -> int:
+    """Env steps sampled since the algorithm was built, as RLlib counts them."""
+    value = result.get(NUM_ENV_STEPS_SAMPLED_LIFETIME)
+    if value is None:
+        value = result.get(ENV_RUNNER_RESULTS, {}).get(NUM_ENV_STEPS_SAMPLED_LIFETIME, 0)
+    return int(value)
+
+
+def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **trial_facts: Any) -> dict[str, Any]:
+    """The `scaling` group of one result row.
+
+    `trial_facts` are the values known to the trial rather than to the iteration (setup_s, cpus,
+    warmup, trial_started_at, iter_ended_at, nodes, node_ids); they are passed through unchanged.
+    """
+    env_steps = lifetime_env_steps(result) - previous_lifetime_steps
+    if env_steps <= 0:  # a result without lifetime counters: fall back to this iteration's count
+        env_steps = int(result.get(ENV_RUNNER_RESULTS, {}).get(NUM_ENV_STEPS_SAMPLED, 0))
+    iter_s = float(result["time_this_iter_s"])
+    timers = result.get(TIMERS, {})
+    phases = {name: _seconds(timers.get(timer)) for name, timer in PHASE_TIMERS.items()}
+    return {
+        "env_steps": env_steps,
+        "iter_s": iter_s,
+        "env_steps_per_s": env_steps / iter_s if iter_s > 0 else math.nan,
+        **phases,
+        **trial_facts,
+    }
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

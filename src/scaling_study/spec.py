@@ -1,0 +1,375 @@
+"""Experiment files: YAML -> a validated, typed `ExperimentSpec`, then grid points and trial params.
+
+Everything here runs before Ray starts, so a mistake in a file costs the user one line and no wait:
+
+    spec = load_spec("experiments/frozenlake.yaml")     # raises SpecError with one readable line
+    params = trial_params(spec, cluster_cpus=2)          # one dict per trial (grid x repeats)
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaling_study.settings import ALIASES, DEFAULTS, SETTINGS, positive_int, positive_number
+
+TOP_LEVEL_KEYS = (
+    "name", "description", "env", "search_space", "fixed", "repeats", "stop", "warmup_iterations",
+    "max_concurrent_trials", "num_cpus", "trial_timeout_s", "seed",
+)
+ENV_KEYS = ("id", "config", "step_cost")
+
+# Stop keys Tune accepts for these trials; the strings are RLlib's metric names (a test holds them
+# equal to ray.rllib.utils.metrics, which is too slow to import before validation).
+STOP_KEYS = {
+    "training_iteration": positive_int,
+    "time_total_s": positive_number,
+    "num_env_steps_sampled_lifetime": positive_int,
+    "env_runners/episode_return_mean": lambda v: None if isinstance(v, (int, float)) else "a number",
+}
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+AUTO = "auto"
+
+
+class SpecError(ValueError):
+    """A mistake in an experiment file or command line; its message is the one line the user sees."""
+
+
+@dataclass
+class ExperimentSpec:
+    """One study, as read from `experiments/<name>.yaml`."""
+
+    name: str
+    """Experiment name: the folder under the storage path, and the report's title."""
+    env_id: str
+    """Gymnasium env id, e.g. FrozenLake-v1."""
+    search_space: dict[str, Any]
+    """Grid axes: setting -> list of values, or 'auto' for num_env_runners."""
+    env_config: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments passed to gymnasium.make."""
+    fixed: dict[str, Any] = field(default_factory=dict)
+    """Settings held constant across the grid."""
+    repeats: int = 1
+    """Trials (seeds) per grid point."""
+    stop: dict[str, Any] = field(default_factory=lambda: {"training_iteration": 5})
+    """Tune stop criteria: a trial stops when any is reached."""
+    warmup_iterations: int = 1
+    """Iterations at the start of each trial left out of throughput statistics."""
+    max_concurrent_trials: int = 1
+    """Trials running at once; 1 keeps trials from sharing cores and spoiling each other's timings."""
+    num_cpus: float | None = None
+    """Logical CPUs for a local Ray; more than the machine has is a deliberate oversubscription."""
+    trial_timeout_s: float | None = None
+    """Wall seconds after which a trial that has not finished is stopped (guards against stalls)."""
+    seed: int = 0
+    """Seed of the first repeat; repeat r uses seed + r."""
+    description: str = ""
+    source: str = "<memory>"
+    """Where the spec came from (for messages and provenance)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved spec, in the file's own shape, for provenance."""
+        return {
+            "name": self.name, "description": self.description,
+            "env": {"id": self.env_id, "config": self.env_config},
+            "search_space": self.search_space, "fixed": self.fixed, "repeats": self.repeats,
+            "stop": self.stop, "warmup_iterations": self.warmup_iterations,
+            "max_concurrent_trials": self.max_concurrent_trials, "num_cpus": self.num_cpus,
+            "trial_timeout_s": self.trial_timeout_s, "seed": self.seed, "source": self.source,
+        }
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_spec(path: str | Path) -> ExperimentSpec:
+    """Read and validate an experiment file; any problem raises SpecError naming file and key."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such experiment file (expected a YAML file, e.g. experiments/smoke.yaml)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "not valid YAML"
+        raise SpecError(f"{path}: broken YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(f"{path}: cannot read the file: {err}") from None
+    return parse_spec(raw, source=str(path))
+
+
+def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
+    """Validate a YAML document (already parsed) into an ExperimentSpec."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{source}: expected a mapping of keys (name, env, search_space, ...), got {_kind(raw)}")
+    _reject_unknown(raw, TOP_LEVEL_KEYS, source, "")
+    name = _require(raw, "name", source)
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise SpecError(f"{source}: name: expected letters, digits, '_', '-' or '.' (no path separators), got {name!r}")
+    env_id, env_config, env_step_cost = _parse_env(_require(raw, "env", source), source)
+    fixed = _parse_settings(raw.get("fixed") or {}, source, "fixed", as_axes=False)
+    space = _parse_settings(_require(raw, "search_space", source), source, "search_space", as_axes=True)
+    if env_step_cost is not None:
+        if "step_cost" in fixed or "step_cost" in space:
+            raise SpecError(f"{source}: env.step_cost: also set under fixed or search_space; keep one")
+        fixed["step_cost"] = env_step_cost
+    both = sorted(set(fixed) & set(space))
+    if both:
+        raise SpecError(f"{source}: {both[0]}: both fixed and swept; keep it in one of fixed or search_space")
+    spec = ExperimentSpec(
+        name=name, env_id=env_id, env_config=env_config, search_space=space, fixed=fixed, source=source,
+        description=str(raw.get("description") or ""),
+        repeats=_checked(raw, "repeats", 1, positive_int, source),
+        stop=_parse_stop(raw.get("stop", {"training_iteration": 5}), source),
+        warmup_iterations=_checked(raw, "warmup_iterations", 1, _non_negative_int, source),
+        max_concurrent_trials=_checked(raw, "max_concurrent_trials", 1, positive_int, source),
+        num_cpus=_checked(raw, "num_cpus", None, positive_number, source),
+        trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),
+        seed=_checked(raw, "seed", 0, _non_negative_int, source),
+    )
+    _check_warmup_leaves_iterations(spec)
+    return spec
+
+
+def _parse_env(env: Any, source: str) -> tuple[str, dict, Any]:
+    if isinstance(env, str):
+        env = {"id": env}
+    if not isinstance(env, dict):
+        raise SpecError(f"{source}: env: expected a mapping with 'id' (e.g. id: FrozenLake-v1), got {_kind(env)}")
+    _reject_unknown(env, ENV_KEYS, source, "env.")
+    env_id = _require(env, "id", source, "env.")
+    _check_env_id(env_id, source)
+    config = env.get("config") or {}
+    if not isinstance(config, dict):
+        raise SpecError(f"{source}: env.config: expected a mapping of gymnasium.make keyword arguments, got {_kind(config)}")
+    step_cost = env.get("step_cost")
+    if step_cost is not None:
+        problem = SETTINGS["step_cost"].check(step_cost)
+        if problem:
+            raise SpecError(f"{source}: env.step_cost: expected {problem}, got {step_cost!r}")
+        step_cost = {"seconds": step_cost["seconds"], "mode": step_cost.get("mode", "spin")}
+    return env_id, config, step_cost
+
+
+def _check_env_id(env_id: Any, source: str) -> None:
+    import gymnasium
+
+    if not isinstance(env_id, str):
+        raise SpecError(f"{source}: env.id: expected a gymnasium env id such as FrozenLake-v1, got {env_id!r}")
+    if env_id not in gymnasium.envs.registry:
+        near = difflib.get_close_matches(env_id, list(gymnasium.envs.registry), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise SpecError(f"{source}: env.id: gymnasium does not know {env_id!r}{hint}")
+
+
+def _parse_settings(block: Any, source: str, where: str, as_axes: bool) -> dict[str, Any]:
+    """Check a `fixed` or `search_space` block: known names, aliases resolved, values typed."""
+    if not isinstance(block, dict):
+        raise SpecError(f"{source}: {where}: expected a mapping of RLlib settings, got {_kind(block)}")
+    if as_axes and not block:
+        raise SpecError(f"{source}: search_space: expected at least one axis, e.g. num_env_runners: [0, 1, 2]")
+    settings: dict[str, Any] = {}
+    for key, value in block.items():
+        name = _current_name(key, block, source, where)
+        key_path = f"{where}.{key}"
+        if as_axes:
+            settings[name] = _parse_axis(name, value, source, key_path)
+        else:
+            _check_value(name, value, source, key_path)
+            settings[name] = _normalise(name, value)
+    return settings
+
+
+def _current_name(key: Any, block: dict, source: str, where: str) -> str:
+    if key in ALIASES:
+        current = ALIASES[key]
+        if current in block:
+            raise SpecError(f"{source}: {where}.{key}: is the old name of {current}, which is also set; keep one")
+        return current
+    if key in SETTINGS:
+        return key
+    known = sorted(SETTINGS) + sorted(ALIASES)
+    near = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean {near[0]}?" if near else "known settings: " + ", ".join(sorted(SETTINGS))
+    raise SpecError(f"{source}: {where}.{key}: unknown RLlib setting; {hint}")
+
+
+def _parse_axis(name: str, value: Any, source: str, key_path: str) -> Any:
+    if value == AUTO:
+        if name != "num_env_runners":
+            raise SpecError(f"{source}: {key_path}: 'auto' is only for num_env_runners; expected a list of values")
+        return AUTO
+    if not isinstance(value, list):
+        raise SpecError(f"{source}: {key_path}: expected a list of values to sweep (e.g. [1, 2, 4]), got {value!r}")
+    if not value:
+        raise SpecError(f"{source}: {key_path}: empty grid; expected at least one value")
+    for item in value:
+        _check_value(name, item, source, key_path)
+    values = [_normalise(name, item) for item in value]
+    if len({repr(v) for v in values}) != len(values):
+        raise SpecError(f"{source}: {key_path}: a value is listed twice; expected distinct values")
+    return values
+
+
+def _check_value(name: str, value: Any, source: str, key_path: str) -> None:
+    problem = SETTINGS[name].check(value)
+    if problem:
+        raise SpecError(f"{source}: {key_path}: expected {problem}, got {value!r}")
+
+
+def _normalise(name: str, value: Any) -> Any:
+    if name == "placement_strategy":
+        return value.upper()
+    if name == "gym_env_vectorize_mode":
+        return value.lower()
+    if name == "step_cost" and value is not None:
+        return {"seconds": value["seconds"], "mode": value.get("mode", "spin")}
+    return value
+
+
+def _parse_stop(stop: Any, source: str) -> dict[str, Any]:
+    if not isinstance(stop, dict) or not stop:
+        raise SpecError(f"{source}: stop: expected a mapping such as {{training_iteration: 5}}, got {stop!r}")
+    for key, value in stop.items():
+        if key not in STOP_KEYS:
+            near = difflib.get_close_matches(str(key), list(STOP_KEYS), n=1)
+            hint = f"did you mean {near[0]}?" if near else "expected one of " + ", ".join(STOP_KEYS)
+            raise SpecError(f"{source}: stop.{key}: unknown metric; {hint}")
+        problem = STOP_KEYS[key](value)
+        if problem:
+            raise SpecError(f"{source}: stop.{key}: expected {problem}, got {value!r}")
+    return dict(stop)
+
+
+def _check_warmup_leaves_iterations(spec: ExperimentSpec) -> None:
+    iterations = spec.stop.get("training_iteration")
+    if iterations is not None and spec.warmup_iterations >= iterations:
+        raise SpecError(
+            f"{spec.source}: warmup_iterations: expected fewer than stop.training_iteration ({iterations}), "
+            f"got {spec.warmup_iterations}: no iteration would be measured"
+        )
+
+
+def _require(block: dict, key: str, source: str, prefix: str = "") -> Any:
+    if key not in block or block[key] is None:
+        raise SpecError(f"{source}: {prefix}{key}: missing; this key is required")
+    return block[key]
+
+
+def _reject_unknown(block: dict, known: tuple[str, ...], source: str, prefix: str) -> None:
+    for key in block:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), [*known, *SETTINGS, *ALIASES], n=1)
+            if near and (near[0] in SETTINGS or near[0] in ALIASES):
+                hint = f"RLlib settings go under fixed: or search_space: (did you mean {near[0]}?)"
+            elif near:
+                hint = f"did you mean {near[0]}?"
+            else:
+                hint = "expected one of " + ", ".join(known)
+            raise SpecError(f"{source}: {prefix}{key}: unknown key; {hint}")
+
+
+def _checked(raw: dict, key: str, default: Any, check, source: str) -> Any:
+    if raw.get(key) is None:
+        return default
+    value = raw[key]
+    problem = check(value)
+    if problem:
+        raise SpecError(f"{source}: {key}: expected {problem}, got {value!r}")
+    return value
+
+
+def _non_negative_int(value: Any) -> str | None:
+    return None if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else "a whole number >= 0"
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
+
+
+# ---------------------------------------------------------------- the grid
+
+
+def cpus_needed(settings: dict[str, Any]) -> float:
+    """CPUs one trial reserves: main process (holding the learner when num_learners is 0),
+    env runners and learners. Mirrors RLlib's PPO.default_resource_request (a test holds them equal)."""
+    s = {**DEFAULTS, **settings}
+    if s["num_learners"] == 0:
+        main = max(s["num_cpus_per_learner"], s["num_cpus_for_main_process"])
+        learners = 0
+    else:
+        main = s["num_cpus_for_main_process"]
+        learners = s["num_learners"] * s["num_cpus_per_learner"]
+    return main + s["num_env_runners"] * s["num_cpus_per_env_runner"] + learners
+
+
+def auto_env_runners(settings: dict[str, Any], cluster_cpus: float) -> list[int]:
+    """0, 1, 2, 4, ... env runners, and the most that fits, for a point whose other settings are given."""
+    fits = [r for r in range(0, 1025) if cpus_needed({**settings, "num_env_runners": r}) <= cluster_cpus]
+    if not fits:
+        return [0]  # refused later with the usual message, naming the CPUs it needs
+    most = fits[-1]
+    series = [0] + [2**k for k in range(11) if 2**k <= most]
+    return series if series[-1] == most else [*series, most]
+
+
+def grid_points(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any]]:
+    """The settings of every grid point (fixed merged in), in file order, 'auto' resolved."""
+    axes = {k: v for k, v in spec.search_space.items() if v != AUTO}
+    auto = [k for k, v in spec.search_space.items() if v == AUTO]
+    points = []
+    for combo in itertools.product(*axes.values()):
+        base = {**spec.fixed, **dict(zip(axes, combo))}
+        if not auto:
+            points.append(base)
+            continue
+        for runners in auto_env_runners(base, cluster_cpus):
+            points.append({**base, "num_env_runners": runners})
+    return points
+
+
+def point_label(point: dict[str, Any], spec: ExperimentSpec) -> str:
+    """The swept settings of a point, e.g. 'num_env_runners=2, num_envs_per_env_runner=4'."""
+    return ", ".join(f"{key}={_short(point[key])}" for key in spec.search_space)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "/".join(str(v) for v in value.values())
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def trial_params(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any]]:
+    """One plain dict per trial (grid point x repeat): what Tune stores as the trial's params.json."""
+    params = []
+    for point in grid_points(spec, cluster_cpus):
+        for repeat in range(spec.repeats):
+            params.append({
+                **{k: v for k, v in DEFAULTS.items() if k not in point},
+                **point,
+                "env_id": spec.env_id,
+                "env_config": spec.env_config,
+                "repeat": repeat,
+                "seed": spec.seed + repeat,
+                "point": point_label(point, spec),
+                "warmup_iterations": spec.warmup_iterations,
+            })
+    return params
+
+
+def points_that_do_not_fit(spec: ExperimentSpec, cluster_cpus: float) -> list[tuple[str, float]]:
+    """(label, CPUs needed) for every grid point a cluster of `cluster_cpus` cannot hold."""
+    return [
+        (point_label(p, spec), cpus_needed(p))
+        for p in grid_points(spec, cluster_cpus)
+        if cpus_needed(p) > cluster_cpus
+    ]

@@ -1,0 +1,231 @@
+"""Tuner assembly: param space, resources, isolation, stop, storage and resume.
+
+    run_sweep(load_spec("experiments/smoke.yaml"), SweepOptions())
+
+writes a standard Tune experiment directory `results/<name>/`, plus `scaling_study/` inside it with
+the provenance, the calibration and Ray's log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaling_study.spec import ExperimentSpec, SpecError, cpus_needed, points_that_do_not_fit, trial_params
+
+SUITE_DIR = "scaling_study"  # our files inside the Tune experiment directory
+
+
+@dataclass
+class SweepOptions:
+    storage_path: str = "results"
+    name: str | None = None
+    address: str | None = None
+    num_cpus: float | None = None
+    allow_pending: bool = False
+    restart: bool = False
+    verbose: bool = False
+    max_concurrent_trials: int | None = None
+
+
+class _Lookup:
+    """`tune.sample_from` body: one key of trial `trial_index`'s params. A class, so tuner.pkl
+    pickles it and a resumed sweep sees the same trials."""
+
+    def __init__(self, key: str, table: list[dict[str, Any]]):
+        self.key, self.table = key, table
+
+    def __call__(self, config) -> Any:
+        return self.table[config["trial_index"]][self.key]
+
+
+def param_space(params: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tune sweeps a trial index; each trial's params.json then holds its plain values at top level.
+    (A grid need not be a full product: `auto` runners differ per point.)"""
+    from ray import tune
+
+    space: dict[str, Any] = {"trial_index": tune.grid_search(list(range(len(params))))}
+    for key in params[0]:
+        space[key] = tune.sample_from(_Lookup(key, params))
+    return space
+
+
+def resources_for(config: dict[str, Any]):
+    """The trial's placement group, as RLlib itself would request it for this PPO config."""
+    from ray.rllib.algorithms.ppo import PPO
+
+    from scaling_study import ppo
+
+    return PPO.default_resource_request(ppo.build_config(config))
+
+
+def experiment_dir(options: SweepOptions, spec: ExperimentSpec) -> Path:
+    return Path(options.storage_path).expanduser().resolve() / (options.name or spec.name)
+
+
+def check_storage(storage: Path) -> None:
+    """Refuse a storage path that is a file or cannot be written, before anything is written."""
+    probe = storage
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise SpecError(f"--storage-path {storage}: {probe} is a file; expected a directory to hold results")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise SpecError(f"--storage-path {storage}: {probe} is not writable; expected a directory you can write to")
+
+
+def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) -> None:
+    too_big = points_that_do_not_fit(spec, cluster_cpus)
+    if too_big and not allow_pending:
+        listed = "; ".join(f"{label} needs {cpus:g}" for label, cpus in too_big)
+        raise SpecError(
+            f"{spec.source}: {len(too_big)} grid point(s) need more than the {cluster_cpus:g} CPUs Ray has "
+            f"({listed}); drop them, or oversubscribe deliberately with --num-cpus N (local Ray), "
+            f"or pass --allow-pending on an autoscaling cluster"
+        )
+
+
+def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((exp_dir / SUITE_DIR / "provenance.json").read_text())["spec"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _same_experiment(stored: dict[str, Any], spec: ExperimentSpec) -> bool:
+    ignore = {"source", "description"}
+    current = json.loads(json.dumps(spec.to_dict(), default=str))
+    return {k: v for k, v in stored.items() if k not in ignore} == {
+        k: v for k, v in current.items() if k not in ignore
+    }
+
+
+def decide_resume(exp_dir: Path, spec: ExperimentSpec, restart: bool) -> bool:
+    """True to resume the experiment in `exp_dir`; refuses to mix two different experiments."""
+    from ray import tune
+
+    if not exp_dir.exists():
+        return False
+    if restart:
+        aside = exp_dir.with_name(f"{exp_dir.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+        exp_dir.rename(aside)
+        print(f"--restart: the previous results were moved to {aside}")
+        return False
+    if not tune.Tuner.can_restore(str(exp_dir)):
+        return False
+    stored = stored_spec(exp_dir)
+    if stored is not None and not _same_experiment(stored, spec):
+        raise SpecError(
+            f"{exp_dir}: holds results of a different version of experiment {spec.name!r}; "
+            f"pass --restart to replace them or --name NEW to keep both"
+        )
+    return True
+
+
+def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], exp_dir: Path, options: SweepOptions, resume: bool):
+    from ray import tune
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+
+    from scaling_study.progress import ProgressPrinter
+    from scaling_study.trial import run_trial
+
+    trainable = tune.with_resources(run_trial, resources_for)
+    if resume:
+        return tune.Tuner.restore(str(exp_dir), trainable=trainable, resume_unfinished=True, restart_errored=True)
+    return tune.Tuner(
+        trainable,
+        param_space=param_space(params),
+        tune_config=tune.TuneConfig(
+            max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
+            reuse_actors=False,
+        ),
+        run_config=tune.RunConfig(
+            name=exp_dir.name,
+            storage_path=str(exp_dir.parent),
+            stop=dict(spec.stop),
+            verbose=1 if options.verbose else 0,
+            # Only result.json and progress.csv: no event files, no checkpoints unless asked for.
+            callbacks=[JsonLoggerCallback(), CSVLoggerCallback(), ProgressPrinter(total=len(params))],
+            checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
+            failure_config=tune.FailureConfig(max_failures=0),
+        ),
+    )
+
+
+def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | None = None) -> Path:
+    """Validate everything, start or join Ray, run the grid, and return the experiment directory."""
+    import ray
+
+    from scaling_study import calibrate, cluster, provenance
+    from scaling_study.ppo import env_config
+
+    exp_dir = experiment_dir(options, spec)
+    check_storage(exp_dir)
+    num_cpus = options.num_cpus or spec.num_cpus
+    if not options.address:
+        check_fit(spec, cluster.local_cpus(num_cpus), options.allow_pending)
+    resume = decide_resume(exp_dir, spec, options.restart)
+    # Tune's default TensorBoard logger cannot write list values and is not needed here.
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
+    if not options.verbose:
+        # The legacy reporter honours verbose=0; the new one prints a config box regardless.
+        os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    cluster.route_ray_logs(None if options.verbose else exp_dir / SUITE_DIR / "ray.log")
+    info = cluster.start_or_join(options.address, num_cpus, quiet=not options.verbose)
+    try:
+        if options.address:
+            check_fit(spec, info.logical_cpus, options.allow_pending)
+        params = trial_params(spec, info.logical_cpus)
+        _print_plan(spec, params, info, exp_dir, resume)
+        suite_dir = exp_dir / SUITE_DIR
+        if not resume or not (suite_dir / "provenance.json").exists():
+            provenance.write_json(suite_dir / "provenance.json", provenance.collect(spec.to_dict(), info.to_dict(), argv))
+        if not (suite_dir / "calibration.json").exists():
+            provenance.write_json(suite_dir / "calibration.json", calibrate.calibrate(env_config(params[0])))
+        tuner = build_tuner(spec, params, exp_dir, options, resume)
+        grid = tuner.fit()
+        _print_summary(grid, exp_dir)
+    finally:
+        ray.shutdown()
+    return exp_dir
+
+
+def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
+    points = len({p["point"] for p in params})
+    where = f"cluster at {info.address}" if info.address else "a local Ray"
+    over = " (oversubscribed: more logical CPUs than cores)" if info.oversubscribed else ""
+    verb = "Resuming" if resume else "Running"
+    print(
+        f"{verb} {spec.name}: {points} grid points x {spec.repeats} repeat(s) = {len(params)} trials on {where} "
+        f"with {info.logical_cpus:g} CPUs{over}, up to {max(cpus_needed(p) for p in params):g} CPUs per trial.\n"
+        f"Results: {exp_dir}",
+        flush=True,
+    )
+
+
+def _print_summary(grid, exp_dir: Path) -> None:
+    from scaling_study.progress import throughput_table
+
+    rows = []
+    for result in grid:
+        frame = result.metrics_dataframe
+        if frame is None or "scaling/env_steps_per_s" not in frame:
+            continue
+        measured = frame[~frame["scaling/warmup"].astype(bool)]
+        for _, row in measured.iterrows():
+            rows.append({
+                "point": result.config.get("point"), "trial_id": row.get("trial_id"),
+                "cpus": row["scaling/cpus"], "env_steps_per_s": row["scaling/env_steps_per_s"],
+                "setup_s": row["scaling/setup_s"],
+            })
+    errored = sum(1 for result in grid if result.error)
+    print("\nThroughput per grid point (median over measured iterations and repeats):")
+    print(throughput_table(rows))
+    if errored:
+        print(f"{errored} trial(s) errored: see error.txt in their trial directories.")
+    print(f"\nTune results: {exp_dir}")
