@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 SEED = 0
 CONFIDENCE = 0.95
@@ -79,14 +79,19 @@ class AmdahlFit:
 
 
 def fit_amdahl(n, speedups) -> AmdahlFit:
-    """Least-squares Amdahl fit of speedups measured at n-fold resources (n=1 is the baseline)."""
+    """Least-squares serial fraction from speedups measured at n-fold resources (n=1 is the baseline).
+
+    Amdahl's law is linear in the serial fraction s once inverted: 1/S - 1/n = s * (1 - 1/n) (the
+    Karp-Flatt form), so s has a closed-form least-squares solution, clipped to [0, 1].
+    """
     n = np.asarray(n, dtype=float)
     s = np.asarray(speedups, dtype=float)
-    keep = np.isfinite(n) & np.isfinite(s)
-    if np.unique(n[keep]).size < 2:
+    keep = np.isfinite(n) & np.isfinite(s) & (s > 0)
+    x = 1.0 - 1.0 / n[keep]
+    y = 1.0 / s[keep] - 1.0 / n[keep]
+    if np.count_nonzero(x) == 0:
         return AmdahlFit(np.nan, np.nan)
-    (serial,), _ = optimize.curve_fit(amdahl_speedup, n[keep], s[keep], p0=[0.5], bounds=(0.0, 1.0))
-    serial = float(serial)
+    serial = float(np.clip(np.dot(x, y) / np.dot(x, x), 0.0, 1.0))
     return AmdahlFit(serial, 1.0 / serial if serial > 0 else np.inf)
 
 

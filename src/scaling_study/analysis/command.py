@@ -1,0 +1,57 @@
+"""`scaling-study analyze RESULTS_DIR [--out DIR]`: the whole reading half behind one function."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from .figures import write_figures
+from .findings import find
+from .load import NothingToAnalyse, load_experiment
+from .meta import describe_run
+from .report import trials_table, write_report
+from .summary import build_summary
+
+EXIT_OK = 0
+EXIT_NOTHING = 2
+
+
+def default_out_dir(results_dir: Path) -> Path:
+    """analysis/<experiment-dir-name>, relative to the current directory."""
+    return Path("analysis") / results_dir.resolve().name
+
+
+def analyze_command(results_dir: str, out_dir: str | None) -> int:
+    """Analyse a Tune experiment directory into out_dir; return the exit code (0 ok, 2 nothing to analyse).
+
+    Progress goes to stdout, warnings and errors to stderr, one line each; no traceback for bad input.
+    """
+    started = time.perf_counter()
+    source = Path(results_dir)
+    try:
+        experiment = load_experiment(source)
+    except NothingToAnalyse as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_NOTHING
+    target = Path(out_dir) if out_dir else default_out_dir(source)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"error: cannot create output directory {target}: {error.strerror}", file=sys.stderr)
+        return EXIT_NOTHING
+    print(f"loaded {experiment.trials['skipped'].isna().sum()} trial(s), {len(experiment.iterations)} "
+          f"iteration(s) from {source}")
+    calibration = experiment.calibration or {}
+    summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"))
+    findings = find(experiment, summary)
+    for warning in findings.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    info = describe_run(experiment)
+    trials = trials_table(experiment.trials, experiment.iterations)
+    figures = write_figures(experiment.iterations, trials, summary, findings, target, info.stamp)
+    print(f"wrote {len(figures)} figure(s), summary.csv, trials.csv, report.md to {target}")
+    report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration)
+    print(f"analysed in {time.perf_counter() - started:.1f} s; report:")
+    print(report)
+    return EXIT_OK

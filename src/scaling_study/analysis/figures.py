@@ -1,0 +1,44 @@
+"""Decide which figures an experiment supports and write each as PNG + SVG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import plots
+from .findings import Findings
+from .summary import phase_seconds
+
+# File name -> what the figure shows, in report order.
+FIGURES = {
+    "throughput_vs_cpus": "Throughput vs CPUs, a line per envs per runner, 95% CI bands, physical limit",
+    "heatmap": "Throughput on the env runners x envs per runner grid",
+    "speedup": "Speedup vs CPUs with the ideal line and the Amdahl fit",
+    "phases": "Seconds per iteration in each phase, per point",
+    "return_vs_time": "Episode return vs wall-clock seconds, a line per trial",
+    "throughput_by_nodes": "Throughput by number of Ray nodes a trial spanned",
+}
+
+
+def per_trial_throughput(iterations: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    measured = iterations[~iterations["warmup"]]
+    medians = measured.groupby("trial")["env_steps_per_s"].median()
+    return trials.assign(env_steps_per_s=trials["trial"].map(medians))
+
+
+def write_figures(iterations: pd.DataFrame, trials: pd.DataFrame, summary: pd.DataFrame,
+                  findings: Findings, out_dir: Path, stamp: str) -> dict[str, Path]:
+    """Write every figure the data supports; return name -> PNG path."""
+    ordered = summary.set_index("point")
+    measured = iterations[~iterations["warmup"]]
+    axes = {
+        "throughput_vs_cpus": plots.plot_throughput_vs_cpus(summary),
+        "heatmap": plots.plot_heatmap(summary),
+        "speedup": plots.plot_speedup(summary, findings.amdahl),
+        "phases": plots.plot_phases(phase_seconds(measured).reindex(ordered.index)),
+        "return_vs_time": plots.plot_return_vs_time(iterations),
+    }
+    if trials["nodes"].notna().any():
+        axes["throughput_by_nodes"] = plots.plot_throughput_by_nodes(per_trial_throughput(iterations, trials))
+    return {name: plots.save_figure(ax, out_dir, name, stamp) for name, ax in axes.items()}

@@ -1,0 +1,185 @@
+"""The summary table -> what a reader wants to know: fastest point, bottleneck, Amdahl ceiling, warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .load import Experiment
+
+PHASE_WORDS = {"sample": "sampling", "learn": "learning", "sync": "synchronising weights",
+               "other": "overhead outside sampling, learning and weight sync"}
+
+
+@dataclass
+class Findings:
+    fastest: pd.Series
+    runner_up: pd.Series | None
+    distinguishable: bool | None
+    amdahl: stats.AmdahlFit
+    ceiling_env_steps_per_s: float
+    amdahl_sentence: str
+    bottleneck: str
+    self_check: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def ranked(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary[summary["env_steps_per_s"].notna()].sort_values("env_steps_per_s", ascending=False)
+
+
+def fastest_and_runner_up(summary: pd.DataFrame) -> tuple[pd.Series, pd.Series | None, bool | None]:
+    """The fastest point, the next, and whether their confidence intervals are apart."""
+    order = ranked(summary)
+    fastest = order.iloc[0]
+    if len(order) < 2:
+        return fastest, None, None
+    second = order.iloc[1]
+    apart = not stats.intervals_overlap(fastest["env_steps_per_s_ci_low"], fastest["env_steps_per_s_ci_high"],
+                                        second["env_steps_per_s_ci_low"], second["env_steps_per_s_ci_high"])
+    return fastest, second, apart
+
+
+def frontier(summary: pd.DataFrame) -> pd.DataFrame:
+    """The best point at each CPU count, with n = CPUs / the baseline's CPUs (Amdahl's resource factor)."""
+    best = ranked(summary).drop_duplicates("cpus").sort_values("cpus")
+    base_cpus = summary.loc[summary["speedup"] == 1.0, "cpus"].min()
+    return best.assign(n=best["cpus"] / base_cpus)
+
+
+def base_throughput(summary: pd.DataFrame) -> float:
+    return float(summary.loc[summary["speedup"] == 1.0, "env_steps_per_s"].iloc[0])
+
+
+def amdahl_sentence(fit: stats.AmdahlFit, ceiling: float) -> str:
+    if np.isnan(fit.serial_fraction):
+        return "Amdahl fit: not possible (fewer than two CPU counts measured)."
+    if not np.isfinite(ceiling):
+        return "Amdahl fit: no serial fraction detected over the measured range, so the fit sets no ceiling."
+    return (f"Amdahl fit: serial fraction {fit.serial_fraction:.0%}; at most {ceiling:,.0f} env steps/s "
+            f"however many env runners ({fit.ceiling_speedup:.1f}x the smallest configuration).")
+
+
+def amdahl_self_check(best: pd.DataFrame, base: float) -> str:
+    """Fit on all but the largest CPU count, predict the largest, and show the error."""
+    if best["cpus"].nunique() < 3:
+        return "Amdahl self-check: needs at least three CPU counts; not done."
+    small, largest = best.iloc[:-1], best.iloc[-1]
+    fit = stats.fit_amdahl(small["n"], small["speedup"])
+    predicted = base * float(stats.amdahl_speedup(largest["n"], fit.serial_fraction))
+    measured = float(largest["env_steps_per_s"])
+    ceiling = base * fit.ceiling_speedup
+    error = 100.0 * (predicted - measured) / measured
+    return (f"Amdahl self-check: fitted on {small['cpus'].min():g}-{small['cpus'].max():g} CPUs, the fit predicts "
+            f"a ceiling of {ceiling:,.0f} env steps/s and {predicted:,.0f} env steps/s at {largest['cpus']:g} CPUs; "
+            f"measured {measured:,.0f} ({error:+.0f}% error).")
+
+
+def bottleneck_sentence(fastest: pd.Series, fit: stats.AmdahlFit, ceiling: float) -> str:
+    """One plain sentence: what limits the fastest point, and how much more runners could give."""
+    shares = {p: fastest.get(f"{p}_share", np.nan) for p in PHASE_WORDS}
+    if np.isnan(shares["sample"]):
+        if np.isfinite(ceiling):
+            return (f"Phase times are unavailable (these results carry no scaling/* metrics); by the Amdahl fit "
+                    f"{fit.serial_fraction:.0%} of the work does not spread over CPUs: at most {ceiling:,.0f} env "
+                    f"steps/s however many env runners.")
+        return "Phase times are unavailable (no scaling/* metrics) and the Amdahl fit gives no ceiling."
+    top = max(shares, key=shares.get)
+    gain = stats.max_gain_if_free(shares["sample"])
+    where = f"at the fastest point ({fastest['point']})"
+    if top == "sample":
+        return (f"Sampling takes {shares['sample']:.0%} of each iteration {where}: sampling is the bottleneck, "
+                f"so more env runners or envs per runner can still help (at most {gain:.1f}x if sampling were free).")
+    return (f"{PHASE_WORDS[top].capitalize()} takes {shares[top]:.0%} of each iteration {where}: "
+            f"more env runners can give at most {gain:.1f}x more.")
+
+
+def trial_label(trial: pd.Series) -> str:
+    return f"{trial['trial_id'] or trial['trial']} ({trial['point']}, repeat {trial['repeat']:g})"
+
+
+def cpus_available(experiment: Experiment) -> float | None:
+    provenance = experiment.provenance or {}
+    cluster, machine = provenance.get("cluster") or {}, provenance.get("machine") or {}
+    return cluster.get("logical_cpus") or machine.get("cpu_count")
+
+
+def oversubscription_warnings(experiment: Experiment, analysed: pd.DataFrame) -> list[str]:
+    warnings = []
+    if ((experiment.provenance or {}).get("cluster") or {}).get("oversubscribed"):
+        warnings.append("CPUs were oversubscribed: the cluster offered more logical CPUs than physical cores, "
+                        "so trials got less than the CPUs they reserved and their timings understate the hardware.")
+    available = cpus_available(experiment)
+    too_big = analysed[analysed["cpus"] > available] if available else analysed.iloc[:0]
+    if len(too_big):
+        warnings.append(f"{len(too_big)} trial(s) reserved more CPUs ({too_big['cpus'].max():g}) than the "
+                        f"{available:g} available: they shared cores, so their throughput is understated.")
+    return warnings
+
+
+def node_set(trial: pd.Series) -> set[str]:
+    return set(str(trial["node_ids"]).split(",")) if isinstance(trial["node_ids"], str) else set()
+
+
+def overlap_warnings(analysed: pd.DataFrame) -> list[str]:
+    """Trials that ran at the same time competed for CPUs; on the same node, for the same cores."""
+    analysed = analysed.reset_index(drop=True)
+    # Foreign windows come from whole-second timestamps: allow a second of slack there.
+    tolerance = np.where(analysed["window_exact"].fillna(False).astype(bool), 0.0, 1.0)
+    pairs = stats.overlapping_pairs(analysed["started_at"], analysed["ended_at"], tolerance)
+    if not len(pairs):
+        return []
+    examples = "; ".join(f"{analysed.at[i, 'trial_id'] or analysed.at[i, 'trial']} and "
+                         f"{analysed.at[j, 'trial_id'] or analysed.at[j, 'trial']}" for i, j in pairs[:3])
+    warnings = [f"{len(pairs)} pair(s) of trials overlapped in time (e.g. {examples}): they competed for CPUs, "
+                f"so their timings are suspect (run with max_concurrent_trials=1)."]
+    shared = [(i, j) for i, j in pairs if node_set(analysed.loc[i]) & node_set(analysed.loc[j])]
+    if shared:
+        i, j = shared[0]
+        nodes = ", ".join(sorted(node_set(analysed.loc[i]) & node_set(analysed.loc[j])))
+        warnings.append(f"{len(shared)} of those pair(s) shared a node while running (e.g. on {nodes}).")
+    return warnings
+
+
+def trial_state_warnings(trials: pd.DataFrame) -> list[str]:
+    warnings = []
+    for _, trial in trials[trials["errored"]].iterrows():
+        reason = f": {trial['error']}" if trial["error"] else ""
+        warnings.append(f"Trial {trial_label(trial)} errored{reason}")
+    for _, trial in trials[trials["status"].isin(["RUNNING", "PENDING", "PAUSED"])].iterrows():
+        warnings.append(f"Trial {trial_label(trial)} was still {trial['status']} when read: "
+                        f"its last iterations may be missing.")
+    return warnings
+
+
+def variation_warnings(summary: pd.DataFrame) -> list[str]:
+    noisy = summary[summary["high_cv"]]
+    warnings = [f"{row.point}: throughput varies {row.cv:.0%} across repeats (CV > {stats.HIGH_CV:.0%})."
+                for row in noisy.itertuples()]
+    unmeasured = summary[summary["measured_iterations"] == 0]
+    warnings += [f"{point}: no measured (non-warmup) iterations." for point in unmeasured["point"]]
+    return warnings
+
+
+def collect_warnings(experiment: Experiment, summary: pd.DataFrame) -> list[str]:
+    trials = experiment.trials.copy()
+    trials["point"] = trials["point"].fillna("unknown point")
+    trials["repeat"] = pd.to_numeric(trials["repeat"], errors="coerce")
+    analysed = trials[trials["skipped"].isna()]
+    return (list(experiment.warnings) + oversubscription_warnings(experiment, analysed)
+            + overlap_warnings(analysed) + trial_state_warnings(trials) + variation_warnings(summary))
+
+
+def find(experiment: Experiment, summary: pd.DataFrame) -> Findings:
+    """Every headline fact of the report, computed once."""
+    fastest, runner_up, apart = fastest_and_runner_up(summary)
+    best = frontier(summary)
+    base = base_throughput(summary)
+    fit = stats.fit_amdahl(best["n"], best["speedup"])
+    ceiling = base * fit.ceiling_speedup
+    return Findings(fastest, runner_up, apart, fit, ceiling, amdahl_sentence(fit, ceiling),
+                    bottleneck_sentence(fastest, fit, ceiling), amdahl_self_check(best, base),
+                    collect_warnings(experiment, summary))

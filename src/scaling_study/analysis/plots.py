@@ -1,0 +1,148 @@
+"""Figures of a summary. Each plot takes an optional `ax` and returns it; nothing is ever shown.
+
+Figures are built as `matplotlib.figure.Figure` objects, not through pyplot: no global state, no GUI
+backend, PNG is rendered by Agg and SVG by matplotlib's SVG backend. `save_figure` writes both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import stats
+
+PHASE_COLUMNS = [("sample_s", "sampling"), ("learn_s", "learning"), ("sync_s", "weight sync"),
+                 ("other_s", "other")]
+FIGSIZE = (7.5, 4.6)
+
+
+def new_ax(figsize=FIGSIZE) -> Axes:
+    return Figure(figsize=figsize, layout="constrained").add_subplot()
+
+
+def envs_colours(summary: pd.DataFrame) -> dict:
+    envs = sorted(summary["num_envs_per_env_runner"].unique())
+    cmap = matplotlib.colormaps["viridis"]
+    return {e: cmap(i / max(len(envs) - 1, 1) * 0.85) for i, e in enumerate(envs)}
+
+
+def plot_throughput_vs_cpus(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Median env steps/s vs CPUs, a line per envs-per-runner with its 95% CI band; limit line if known."""
+    ax = ax or new_ax()
+    for envs, colour in envs_colours(summary).items():
+        line = summary[summary["num_envs_per_env_runner"] == envs].sort_values("cpus")
+        ax.plot(line["cpus"], line["env_steps_per_s"], "o-", color=colour, label=f"{envs:g} env(s) per runner")
+        ax.fill_between(line["cpus"], line["env_steps_per_s_ci_low"], line["env_steps_per_s_ci_high"],
+                        color=colour, alpha=0.2, linewidth=0)
+    limit = summary.groupby("cpus")["limit_env_steps_per_s"].max().dropna()
+    if len(limit):
+        ax.plot(limit.index, limit.to_numpy(), "k--", label="physical limit (raw env rate x sampling CPUs)")
+        ax.set_yscale("log")
+    ax.set(xlabel="CPUs reserved per trial", ylabel="env steps/s (median, 95% CI)",
+           title="Throughput vs CPUs")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_heatmap(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Median env steps/s on a grid of env runners (rows) x envs per runner (columns)."""
+    ax = ax or new_ax()
+    grid = summary.pivot_table(index="num_env_runners", columns="num_envs_per_env_runner",
+                               values="env_steps_per_s", aggfunc="max")
+    image = ax.imshow(grid.to_numpy(), cmap="viridis", aspect="auto", origin="lower")
+    ax.figure.colorbar(image, ax=ax, label="env steps/s (median)")
+    ax.set_xticks(range(grid.shape[1]), [f"{c:g}" for c in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [f"{r:g}" for r in grid.index])
+    top = np.nanmax(grid.to_numpy())
+    for (row, col), value in np.ndenumerate(grid.to_numpy()):
+        if np.isfinite(value):
+            ax.text(col, row, f"{value:,.0f}", ha="center", va="center", fontsize="small",
+                    color="black" if value > 0.6 * top else "white")
+    ax.set(xlabel="envs per env runner", ylabel="env runners", title="Throughput by runners x envs per runner")
+    return ax
+
+
+def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, ax: Axes | None = None) -> Axes:
+    """Speedup vs CPUs against the smallest configuration, with the ideal line and the Amdahl fit."""
+    ax = ax or new_ax()
+    base_cpus = summary.loc[summary["speedup"] == 1.0, "cpus"].min()
+    for envs, colour in envs_colours(summary).items():
+        line = summary[summary["num_envs_per_env_runner"] == envs].sort_values("cpus")
+        ax.plot(line["cpus"], line["speedup"], "o-", color=colour, label=f"{envs:g} env(s) per runner")
+    cpus = np.linspace(base_cpus, summary["cpus"].max(), 100)
+    ax.plot(cpus, cpus / base_cpus, ":", color="grey", label="ideal (linear)")
+    if np.isfinite(fit.serial_fraction):
+        ceiling = f"{fit.ceiling_speedup:.1f}x" if np.isfinite(fit.ceiling_speedup) else "none"
+        ax.plot(cpus, stats.amdahl_speedup(cpus / base_cpus, fit.serial_fraction), "k--",
+                label=f"Amdahl fit (serial {fit.serial_fraction:.0%}, ceiling {ceiling})")
+    ax.set(xlabel="CPUs reserved per trial", ylabel="speedup vs smallest configuration", title="Speedup vs CPUs")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_phases(seconds: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Stacked bar of median seconds per iteration in each phase, one bar per point."""
+    ax = ax or new_ax((7.5, max(2.5, 0.45 * len(seconds) + 1.5)))
+    labels = seconds.index.tolist()
+    if seconds["sample_s"].notna().any():
+        left = np.zeros(len(seconds))
+        for column, name in PHASE_COLUMNS:
+            width = seconds[column].fillna(0).clip(lower=0).to_numpy()
+            ax.barh(labels, width, left=left, label=name)
+            left += width
+        ax.legend(fontsize="small")
+    else:
+        ax.barh(labels, seconds["iter_s"], color="grey", label="iteration (phases not measured)")
+        ax.legend(fontsize="small")
+    ax.tick_params(axis="y", labelsize="x-small")
+    ax.invert_yaxis()
+    ax.set(xlabel="seconds per iteration (median of measured iterations)", title="Where an iteration's time goes")
+    return ax
+
+
+def plot_return_vs_time(iterations: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Episode return vs wall-clock seconds, a line per trial coloured by its point."""
+    ax = ax or new_ax()
+    cmap = matplotlib.colormaps["tab10"]
+    for index, (point, rows) in enumerate(iterations.groupby("point", sort=False)):
+        colour = cmap(index % 10)
+        for number, (_, trial) in enumerate(rows.groupby("trial", sort=False)):
+            trial = trial.sort_values("wall_s")
+            ax.plot(trial["wall_s"], trial["episode_return"], "-", color=colour, alpha=0.8,
+                    label=point if number == 0 else None)
+    ax.set(xlabel="wall-clock seconds since the trial started", ylabel="episode return (mean)",
+           title="Learning progress vs wall-clock time")
+    ax.legend(fontsize="x-small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_throughput_by_nodes(per_trial: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Per-trial median env steps/s grouped by how many Ray nodes the trial spanned."""
+    ax = ax or new_ax()
+    groups = sorted(per_trial["nodes"].dropna().unique())
+    data = [per_trial.loc[per_trial["nodes"] == n, "env_steps_per_s"].dropna().to_numpy() for n in groups]
+    ax.boxplot(data, tick_labels=[f"{n:g}" for n in groups])
+    for position, values in enumerate(data, start=1):
+        ax.plot(np.full(len(values), position), values, "o", alpha=0.5, color="tab:blue")
+    ax.set(xlabel="Ray nodes the trial spanned", ylabel="env steps/s (per-trial median)",
+           title="Throughput by nodes spanned")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def save_figure(ax: Axes, out_dir: Path, name: str, stamp: str) -> Path:
+    """Stamp the figure with who made it, write NAME.png and NAME.svg; return the PNG path."""
+    figure = ax.figure
+    figure.supxlabel(stamp, fontsize="x-small", color="dimgrey")  # layout-aware, unlike figure.text
+    png = out_dir / f"{name}.png"
+    figure.savefig(png, dpi=100)
+    figure.savefig(out_dir / f"{name}.svg")
+    return png

@@ -1,0 +1,172 @@
+"""Write summary.csv, trials.csv, report.md and a self-contained report.html (figures as data URIs).
+
+The report is a list of blocks rendered twice, once as Markdown and once as HTML, so both say the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .figures import FIGURES
+from .findings import Findings
+from .meta import RunInfo
+
+TRIAL_COLUMNS = ["trial_id", "trial", "point", "num_env_runners", "num_envs_per_env_runner", "repeat", "seed",
+                 "cpus", "status", "errored", "error", "restarts", "skipped", "iterations",
+                 "measured_iterations", "env_steps_per_s", "setup_s", "nodes", "node_ids", "hostname",
+                 "started_at", "ended_at", "duration_s", "window_exact"]
+
+
+def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame) -> pd.DataFrame:
+    """A row per trial, skipped ones included, with its median measured throughput and time window."""
+    measured = iterations[~iterations["warmup"]]
+    medians = measured.groupby("trial")["env_steps_per_s"].median()
+    table = trials.assign(env_steps_per_s=trials["trial"].map(medians),
+                          duration_s=trials["ended_at"] - trials["started_at"])
+    return table.reindex(columns=TRIAL_COLUMNS)
+
+
+def fmt(value, spec: str = ",.0f", missing: str = "n/a") -> str:
+    try:
+        return missing if value is None or not np.isfinite(value) else format(value, spec)
+    except TypeError:
+        return str(value)
+
+
+def throughput_text(row: pd.Series) -> str:
+    return (f"{fmt(row['env_steps_per_s'])} env steps/s (95% CI {fmt(row['env_steps_per_s_ci_low'])}"
+            f"-{fmt(row['env_steps_per_s_ci_high'])})")
+
+
+def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as short strings for the report tables."""
+    def pct(column):
+        return summary[column].map(lambda v: fmt(100 * v, ".0f") + "%" if pd.notna(v) else "n/a")
+    return pd.DataFrame({
+        "point": summary["point"],
+        "CPUs": summary["cpus"].map(lambda v: fmt(v, "g")),
+        "repeats": summary["repeats"],
+        "env steps/s [95% CI]": summary.apply(lambda r: f"{fmt(r['env_steps_per_s'])} "
+                                              f"[{fmt(r['env_steps_per_s_ci_low'])}-{fmt(r['env_steps_per_s_ci_high'])}]",
+                                              axis=1),
+        "speedup": summary["speedup"].map(lambda v: fmt(v, ".2f") + "x"),
+        "efficiency": pct("efficiency"),
+        "sampling": pct("sample_share"), "learning": pct("learn_share"),
+        "sync": pct("sync_share"), "other": pct("other_share"),
+        "setup s": summary["setup_s"].map(lambda v: fmt(v, ".1f")),
+        "CV": pct("cv"),
+        "% of limit": summary["pct_of_limit"].map(lambda v: fmt(v, ".1f") + "%" if pd.notna(v) else "n/a"),
+    })
+
+
+def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | None) -> list[str]:
+    fastest, second = findings.fastest, findings.runner_up
+    base = summary[summary["speedup"] == 1.0].iloc[0]
+    items = [f"Fastest: {fastest['point']} at {throughput_text(fastest)} on {fmt(fastest['cpus'], 'g')} CPUs, "
+             f"{fmt(fastest['speedup'], '.2f')}x the smallest configuration ({base['point']})."]
+    if second is not None:
+        verdict = ("the intervals do not overlap: the difference is real" if findings.distinguishable
+                   else "the intervals overlap: these repeats cannot tell them apart")
+        items.append(f"Next fastest: {second['point']} at {throughput_text(second)}; {verdict}.")
+    items += [f"Bottleneck: {findings.bottleneck}", findings.amdahl_sentence, findings.self_check]
+    if calibration and calibration.get("steps_per_s_per_core"):
+        items.append(f"Physical limit: the raw env ({calibration.get('env_id', 'env')}) runs "
+                     f"{fmt(calibration['steps_per_s_per_core'])} steps/s per core; the fastest point reaches "
+                     f"{fmt(fastest['pct_of_limit'], '.1f')}% of its limit (raw rate x its sampling CPUs).")
+    else:
+        items.append("Physical limit: unknown (no scaling_study/calibration.json in the results).")
+    return items
+
+
+def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
+                  findings: Findings, figures: dict[str, Path], calibration: dict | None) -> list[tuple]:
+    analysed = trials["skipped"].isna().sum()
+    blocks = [
+        ("h1", f"Scaling report: {info.experiment}"),
+        ("p", f"{info.machine} | Ray {info.ray_version} | {info.date} | results: {source} | "
+              f"{analysed} trial(s) analysed, {len(trials) - analysed} skipped"),
+        ("h2", "Answer"), ("ul", answer_items(summary, findings, calibration)),
+        ("h2", "Warnings"), ("ul", findings.warnings or ["None."]),
+        ("h2", "Summary per grid point"),
+        ("p", "Medians over measured (non-warmup) iterations and repeats; 95% bootstrap CI; speedup and "
+              "efficiency against the smallest configuration; phase shares of iteration time."),
+        ("table", summary_display(summary)),
+        ("h2", "Figures"),
+    ]
+    for name, png in figures.items():
+        blocks.append(("figure", FIGURES[name], png))
+    shown = trials.reindex(columns=["trial_id", "point", "repeat", "status", "iterations", "env_steps_per_s",
+                                    "nodes", "duration_s", "skipped"])
+    shown["env_steps_per_s"] = shown["env_steps_per_s"].map(fmt)
+    shown["duration_s"] = shown["duration_s"].map(lambda v: fmt(v, ".1f"))
+    blocks += [("h2", "Trials"), ("table", shown),
+               ("p", "Files: summary.csv (a row per point), trials.csv (a row per trial), figures as PNG and SVG.")]
+    return blocks
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    cells = frame.astype(object).where(frame.notna(), "").astype(str)
+    rows = [list(frame.columns), ["---"] * frame.shape[1], *cells.to_numpy().tolist()]
+    return "\n".join("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows)
+
+
+def to_markdown(blocks: list[tuple]) -> str:
+    out = []
+    for kind, *content in blocks:
+        if kind in ("h1", "h2"):
+            out.append(("# " if kind == "h1" else "## ") + content[0])
+        elif kind == "p":
+            out.append(content[0])
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in content[0]))
+        elif kind == "table":
+            out.append(markdown_table(content[0]))
+        elif kind == "figure":
+            caption, png = content
+            out.append(f"![{caption}]({png.name})\n\n{caption} ([SVG]({png.with_suffix('.svg').name}))")
+    return "\n\n".join(out) + "\n"
+
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:0.85em;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}
+th{background:#f3f3f3}img{max-width:100%;height:auto;border:1px solid #eee}figure{margin:1.5em 0}
+figcaption{color:#555;font-size:0.9em}"""
+
+
+def data_uri(png: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+
+
+def to_html(blocks: list[tuple], title: str) -> str:
+    out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+           f"<style>{STYLE}</style></head><body>"]
+    for kind, *content in blocks:
+        if kind in ("h1", "h2", "p"):
+            out.append(f"<{kind}>{html.escape(content[0])}</{kind}>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in content[0]) + "</ul>")
+        elif kind == "table":
+            out.append(content[0].to_html(index=False, na_rep="", border=0))
+        elif kind == "figure":
+            caption, png = content
+            out.append(f"<figure><img src='{data_uri(png)}' alt='{html.escape(caption)}'>"
+                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_report(out_dir: Path, info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
+                 findings: Findings, figures: dict[str, Path], calibration: dict | None) -> Path:
+    """Write summary.csv, trials.csv, report.md, report.html; return the path of report.html."""
+    summary.to_csv(out_dir / "summary.csv", index=False)
+    trials.to_csv(out_dir / "trials.csv", index=False)
+    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration)
+    (out_dir / "report.md").write_text(to_markdown(blocks))
+    report = out_dir / "report.html"
+    report.write_text(to_html(blocks, f"Scaling report: {info.experiment}"))
+    return report
