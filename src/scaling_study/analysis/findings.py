@@ -46,12 +46,12 @@ def fastest_and_runner_up(summary: pd.DataFrame) -> tuple[pd.Series, pd.Series |
 def frontier(summary: pd.DataFrame) -> pd.DataFrame:
     """The best point at each CPU count, with n = CPUs / the baseline's CPUs (Amdahl's resource factor)."""
     best = ranked(summary).drop_duplicates("cpus").sort_values("cpus")
-    base_cpus = summary.loc[summary["speedup"] == 1.0, "cpus"].min()
+    base_cpus = summary.loc[summary["baseline"], "cpus"].iloc[0]
     return best.assign(n=best["cpus"] / base_cpus)
 
 
 def base_throughput(summary: pd.DataFrame) -> float:
-    return float(summary.loc[summary["speedup"] == 1.0, "env_steps_per_s"].iloc[0])
+    return float(summary.loc[summary["baseline"], "env_steps_per_s"].iloc[0])
 
 
 def amdahl_sentence(fit: stats.AmdahlFit, ceiling: float) -> str:

@@ -21,6 +21,17 @@ PHASE_COLUMNS = [("sample_s", "sampling"), ("learn_s", "learning"), ("sync_s", "
 FIGSIZE = (7.5, 4.6)
 
 
+def short_point(label: str) -> str:
+    """'num_env_runners=2, num_envs_per_env_runner=4' -> 'runners=2, envs=4' for tick labels and legends."""
+    return label.replace("num_env_runners=", "runners=").replace("num_envs_per_env_runner=", "envs=")
+
+
+def point_colours(count: int) -> list:
+    if count <= 10:
+        return [matplotlib.colormaps["tab10"](i) for i in range(count)]
+    return [matplotlib.colormaps["viridis"](i / (count - 1) * 0.9) for i in range(count)]
+
+
 def new_ax(figsize=FIGSIZE) -> Axes:
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
@@ -71,7 +82,7 @@ def plot_heatmap(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, ax: Axes | None = None) -> Axes:
     """Speedup vs CPUs against the smallest configuration, with the ideal line and the Amdahl fit."""
     ax = ax or new_ax()
-    base_cpus = summary.loc[summary["speedup"] == 1.0, "cpus"].min()
+    base_cpus = summary.loc[summary["baseline"], "cpus"].iloc[0]
     for envs, colour in envs_colours(summary).items():
         line = summary[summary["num_envs_per_env_runner"] == envs].sort_values("cpus")
         ax.plot(line["cpus"], line["speedup"], "o-", color=colour, label=f"{envs:g} env(s) per runner")
@@ -90,7 +101,7 @@ def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, ax: Axes | None = 
 def plot_phases(seconds: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Stacked bar of median seconds per iteration in each phase, one bar per point."""
     ax = ax or new_ax((7.5, max(2.5, 0.45 * len(seconds) + 1.5)))
-    labels = seconds.index.tolist()
+    labels = [short_point(p) for p in seconds.index]
     if seconds["sample_s"].notna().any():
         left = np.zeros(len(seconds))
         for column, name in PHASE_COLUMNS:
@@ -110,16 +121,16 @@ def plot_phases(seconds: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def plot_return_vs_time(iterations: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Episode return vs wall-clock seconds, a line per trial coloured by its point."""
     ax = ax or new_ax()
-    cmap = matplotlib.colormaps["tab10"]
-    for index, (point, rows) in enumerate(iterations.groupby("point", sort=False)):
-        colour = cmap(index % 10)
+    points = list(dict.fromkeys(iterations["point"]))
+    colours = dict(zip(points, point_colours(len(points)), strict=True))
+    for point, rows in iterations.groupby("point", sort=False):
         for number, (_, trial) in enumerate(rows.groupby("trial", sort=False)):
             trial = trial.sort_values("wall_s")
-            ax.plot(trial["wall_s"], trial["episode_return"], "-", color=colour, alpha=0.8,
-                    label=point if number == 0 else None)
+            ax.plot(trial["wall_s"], trial["episode_return"], "-", color=colours[point], alpha=0.8,
+                    label=short_point(point) if number == 0 else None)
     ax.set(xlabel="wall-clock seconds since the trial started", ylabel="episode return (mean)",
            title="Learning progress vs wall-clock time")
-    ax.legend(fontsize="x-small")
+    ax.legend(fontsize="xx-small", ncol=1 + len(points) // 8)
     ax.grid(alpha=0.3)
     return ax
 

@@ -66,7 +66,7 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
 
 def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | None) -> list[str]:
     fastest, second = findings.fastest, findings.runner_up
-    base = summary[summary["speedup"] == 1.0].iloc[0]
+    base = summary[summary["baseline"]].iloc[0]
     items = [f"Fastest: {fastest['point']} at {throughput_text(fastest)} on {fmt(fastest['cpus'], 'g')} CPUs, "
              f"{fmt(fastest['speedup'], '.2f')}x the smallest configuration ({base['point']})."]
     if second is not None:

@@ -66,7 +66,8 @@ def baseline_point(summary: pd.DataFrame) -> str:
 
 def add_scaling_columns(summary: pd.DataFrame, steps_per_s_per_core: float | None) -> pd.DataFrame:
     """Speedup and efficiency vs the smallest configuration; % of the physical limit when calibrated."""
-    base = summary.loc[baseline_point(summary)]
+    summary["baseline"] = summary.index == baseline_point(summary)
+    base = summary[summary["baseline"]].iloc[0]
     summary["speedup"] = stats.speedup(summary["env_steps_per_s"], base["env_steps_per_s"])
     summary["efficiency"] = stats.efficiency(summary["speedup"], summary["cpus"], base["cpus"])
     summary["high_cv"] = summary["cv"] > stats.HIGH_CV
@@ -81,6 +82,7 @@ SUMMARY_COLUMNS = [
     "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share",
     "learn_share", "sync_share", "other_share", "setup_s", "cv", "pct_of_limit", "high_cv",
     "sampling_cpus", "limit_env_steps_per_s", "measured_iterations", "errored_trials", "phases_measured",
+    "baseline",
 ]
 
 
