@@ -1,0 +1,122 @@
+"""The whole analysis through analyze_command: files written, figures are valid images, report content."""
+
+import time
+import xml.etree.ElementTree as ET
+
+import matplotlib.image
+import pandas as pd
+import pytest
+from analysis_helpers import NEW_STACK, OLD_STACK, SUITE, write_large_experiment
+from matplotlib.figure import Figure
+from PIL import Image
+
+from scaling_study.analysis import plots
+from scaling_study.analysis.command import analyze_command
+from scaling_study.analysis.figures import FIGURES
+from scaling_study.analysis.load import load_experiment
+from scaling_study.analysis.meta import describe_run
+from scaling_study.analysis.stats import AmdahlFit
+from scaling_study.analysis.summary import build_summary
+
+SUMMARY_CSV_COLUMNS = {
+    "num_env_runners", "num_envs_per_env_runner", "cpus", "repeats", "env_steps_per_s", "env_steps_per_s_ci_low",
+    "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share", "learn_share", "sync_share",
+    "other_share", "setup_s", "cv", "pct_of_limit",
+}
+TRIALS_CSV_COLUMNS = {"trial_id", "point", "status", "errored", "restarts", "nodes", "started_at", "ended_at"}
+
+
+@pytest.fixture(scope="module")
+def suite_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "suite"
+    assert analyze_command(str(SUITE), str(out)) == 0
+    return out
+
+
+def assert_valid_png(path, size=(750, 460)):
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.size[0] == size[0] and image.size[1] >= size[1] // 2
+    assert matplotlib.image.imread(path).ndim == 3
+
+
+def test_every_figure_is_written_as_valid_png_and_svg(suite_report):
+    for name in FIGURES:
+        assert_valid_png(suite_report / f"{name}.png")
+        assert ET.parse(suite_report / f"{name}.svg").getroot().tag.endswith("svg")
+
+
+def test_csv_files(suite_report):
+    summary = pd.read_csv(suite_report / "summary.csv")
+    assert SUMMARY_CSV_COLUMNS <= set(summary.columns) and len(summary) == 2
+    assert summary["env_steps_per_s"].tolist() == [1000.0, 2000.0]
+    trials = pd.read_csv(suite_report / "trials.csv")
+    assert TRIALS_CSV_COLUMNS <= set(trials.columns) and len(trials) == 4
+    assert trials["status"].eq("TERMINATED").all() and trials["restarts"].eq(0).all()
+
+
+def test_report_markdown_says_what_matters(suite_report):
+    report = (suite_report / "report.md").read_text()
+    assert "Fastest: num_env_runners=1, num_envs_per_env_runner=2 at 2,000 env steps/s (95% CI 2,000-2,000)" in report
+    assert "the intervals do not overlap" in report
+    assert "Bottleneck: Learning takes 70% of each iteration" in report
+    assert "throughput varies 16% across repeats" in report
+    assert "the fastest point reaches 4.0% of its limit" in report
+    assert "Amdahl self-check" in report
+    for name in FIGURES:
+        assert f"]({name}.png)" in report
+
+
+def test_report_html_is_self_contained(suite_report):
+    page = (suite_report / "report.html").read_text()
+    assert page.count("<img src='data:image/png;base64,") == len(FIGURES)
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_default_out_dir_and_last_line_is_the_report(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert analyze_command(str(SUITE), None) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == "analysis/suite_format/report.html"
+    assert (tmp_path / "analysis" / "suite_format" / "report.html").exists()
+
+
+@pytest.mark.parametrize("fixture", [NEW_STACK, OLD_STACK])
+def test_foreign_dirs_report_without_node_figure(fixture, tmp_path):
+    assert analyze_command(str(fixture), str(tmp_path)) == 0
+    written = {p.stem for p in tmp_path.glob("*.png")}
+    assert written == set(FIGURES) - {"throughput_by_nodes"}
+    report = (tmp_path / "report.md").read_text()
+    assert "machine unknown (host vm) | Ray version unknown" in report
+    assert "Phase times are unavailable" in report
+
+
+def test_stamp_names_experiment_machine_ray_and_date():
+    assert describe_run(load_experiment(SUITE)).stamp == (
+        "suite_format | Synthetic CPU @ 1.00GHz, 2 cores | Ray 2.60.0 | 2023-11-14")
+    assert describe_run(load_experiment(NEW_STACK)).stamp == (
+        "new_stack | machine unknown (host vm) | Ray version unknown | 2026-11-25")
+
+
+def test_plots_draw_on_a_given_ax():
+    experiment = load_experiment(SUITE)
+    summary = build_summary(experiment.iterations, experiment.trials, 50_000.0)
+    for draw in (plots.plot_throughput_vs_cpus, plots.plot_heatmap):
+        ax = Figure().add_subplot()
+        assert draw(summary, ax=ax) is ax and ax.has_data()
+    ax = Figure().add_subplot()
+    assert plots.plot_speedup(summary, AmdahlFit(0.2, 5.0), ax=ax) is ax
+    ax = Figure().add_subplot()
+    assert plots.plot_return_vs_time(experiment.iterations, ax=ax) is ax and len(ax.lines) == 4
+
+
+def test_hundred_trials_of_twenty_iterations_analyse_in_under_ten_seconds(tmp_path, capsys):
+    experiment = write_large_experiment(tmp_path / "big")
+    started = time.perf_counter()
+    assert analyze_command(str(experiment), str(tmp_path / "out")) == 0
+    elapsed = time.perf_counter() - started
+    assert "loaded 100 trial(s), 2000 iteration(s)" in capsys.readouterr().out
+    assert elapsed < 10.0, f"took {elapsed:.1f} s"
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert len(summary) == 20 and summary["repeats"].eq(5).all()
