@@ -1,5 +1,6 @@
 """Loading Tune directories: numbers checked by hand against the fixture files (see tests/fixtures/README.md)."""
 
+import json
 import math
 
 import numpy as np
@@ -130,3 +131,16 @@ def test_missing_values_stay_nan_not_zero(suite):
     assert not math.isnan(experiment.trials["setup_s"].iloc[0])
     foreign = load_experiment(NEW_STACK)
     assert foreign.trials["setup_s"].isna().all() and foreign.trials["nodes"].isna().all()
+
+
+def test_foreign_points_name_other_swept_settings(tmp_path):
+    from analysis_helpers import copy_fixture, trial_dirs
+
+    experiment = copy_fixture(NEW_STACK, tmp_path)
+    for lr, trial in zip((0.001, 0.01), trial_dirs(experiment), strict=True):
+        params = json.loads((trial / "params.json").read_text())
+        params.update(lr=lr, seed=int(lr * 1000))  # seed varies too, but is never part of a point
+        (trial / "params.json").write_text(json.dumps(params))
+    points = load_experiment(experiment).trials["point"].tolist()
+    assert points == ["num_env_runners=0, num_envs_per_env_runner=1, lr=0.001",
+                      "num_env_runners=1, num_envs_per_env_runner=1, lr=0.01"]

@@ -35,7 +35,7 @@ def write_figures(iterations: pd.DataFrame, trials: pd.DataFrame, summary: pd.Da
     axes = {
         "throughput_vs_cpus": plots.plot_throughput_vs_cpus(summary),
         "heatmap": plots.plot_heatmap(summary),
-        "speedup": plots.plot_speedup(summary, findings.amdahl),
+        "speedup": plots.plot_speedup(summary, findings.amdahl, findings.amdahl_origin),
         "phases": plots.plot_phases(phase_seconds(measured).reindex(ordered.index)),
         "return_vs_time": plots.plot_return_vs_time(iterations),
     }

@@ -20,6 +20,7 @@ class Findings:
     runner_up: pd.Series | None
     distinguishable: bool | None
     amdahl: stats.AmdahlFit
+    amdahl_origin: tuple[float, float]  # (CPUs, speedup) of the fit's n=1 point, for the speedup figure
     ceiling_env_steps_per_s: float
     amdahl_sentence: str
     bottleneck: str
@@ -44,14 +45,14 @@ def fastest_and_runner_up(summary: pd.DataFrame) -> tuple[pd.Series, pd.Series |
 
 
 def frontier(summary: pd.DataFrame) -> pd.DataFrame:
-    """The best point at each CPU count, with n = CPUs / the baseline's CPUs (Amdahl's resource factor)."""
+    """The best point at each CPU count, relative to the best at the fewest CPUs (Amdahl's n=1).
+
+    n = CPUs / those CPUs; gain = throughput / that throughput. Relative to the frontier's own start,
+    not to the smallest configuration: envs per runner can multiply throughput on the same CPUs.
+    """
     best = ranked(summary).drop_duplicates("cpus").sort_values("cpus")
-    base_cpus = summary.loc[summary["baseline"], "cpus"].iloc[0]
-    return best.assign(n=best["cpus"] / base_cpus)
-
-
-def base_throughput(summary: pd.DataFrame) -> float:
-    return float(summary.loc[summary["baseline"], "env_steps_per_s"].iloc[0])
+    first = best.iloc[0]
+    return best.assign(n=best["cpus"] / first["cpus"], gain=best["env_steps_per_s"] / first["env_steps_per_s"])
 
 
 def amdahl_sentence(fit: stats.AmdahlFit, ceiling: float) -> str:
@@ -59,8 +60,9 @@ def amdahl_sentence(fit: stats.AmdahlFit, ceiling: float) -> str:
         return "Amdahl fit: not possible (fewer than two CPU counts measured)."
     if not np.isfinite(ceiling):
         return "Amdahl fit: no serial fraction detected over the measured range, so the fit sets no ceiling."
-    return (f"Amdahl fit: serial fraction {fit.serial_fraction:.0%}; at most {ceiling:,.0f} env steps/s "
-            f"however many env runners ({fit.ceiling_speedup:.1f}x the smallest configuration).")
+    return (f"Amdahl fit (best point per CPU count): serial fraction {fit.serial_fraction:.0%}; at most "
+            f"{ceiling:,.0f} env steps/s however many env runners ({fit.ceiling_speedup:.1f}x the best on the "
+            f"fewest CPUs).")
 
 
 def amdahl_self_check(best: pd.DataFrame, base: float) -> str:
@@ -68,7 +70,7 @@ def amdahl_self_check(best: pd.DataFrame, base: float) -> str:
     if best["cpus"].nunique() < 3:
         return "Amdahl self-check: needs at least three CPU counts; not done."
     small, largest = best.iloc[:-1], best.iloc[-1]
-    fit = stats.fit_amdahl(small["n"], small["speedup"])
+    fit = stats.fit_amdahl(small["n"], small["gain"])
     predicted = base * float(stats.amdahl_speedup(largest["n"], fit.serial_fraction))
     measured = float(largest["env_steps_per_s"])
     ceiling = base * fit.ceiling_speedup
@@ -177,9 +179,10 @@ def find(experiment: Experiment, summary: pd.DataFrame) -> Findings:
     """Every headline fact of the report, computed once."""
     fastest, runner_up, apart = fastest_and_runner_up(summary)
     best = frontier(summary)
-    base = base_throughput(summary)
-    fit = stats.fit_amdahl(best["n"], best["speedup"])
+    base = float(best["env_steps_per_s"].iloc[0])
+    fit = stats.fit_amdahl(best["n"], best["gain"])
     ceiling = base * fit.ceiling_speedup
-    return Findings(fastest, runner_up, apart, fit, ceiling, amdahl_sentence(fit, ceiling),
+    origin = (float(best["cpus"].iloc[0]), float(best["speedup"].iloc[0]))
+    return Findings(fastest, runner_up, apart, fit, origin, ceiling, amdahl_sentence(fit, ceiling),
                     bottleneck_sentence(fastest, fit, ceiling), amdahl_self_check(best, base),
                     collect_warnings(experiment, summary))

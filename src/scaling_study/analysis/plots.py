@@ -79,8 +79,12 @@ def plot_heatmap(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, ax: Axes | None = None) -> Axes:
-    """Speedup vs CPUs against the smallest configuration, with the ideal line and the Amdahl fit."""
+def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, origin: tuple[float, float] = (1.0, 1.0),
+                 ax: Axes | None = None) -> Axes:
+    """Speedup vs CPUs against the smallest configuration, with the ideal line and the Amdahl fit.
+
+    origin is the (CPUs, speedup) the fit starts from: the best point on the fewest CPUs.
+    """
     ax = ax or new_ax()
     base_cpus = summary.loc[summary["baseline"], "cpus"].iloc[0]
     for envs, colour in envs_colours(summary).items():
@@ -90,7 +94,8 @@ def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, ax: Axes | None = 
     ax.plot(cpus, cpus / base_cpus, ":", color="grey", label="ideal (linear)")
     if np.isfinite(fit.serial_fraction):
         ceiling = f"{fit.ceiling_speedup:.1f}x" if np.isfinite(fit.ceiling_speedup) else "none"
-        ax.plot(cpus, stats.amdahl_speedup(cpus / base_cpus, fit.serial_fraction), "k--",
+        fit_cpus = np.linspace(origin[0], summary["cpus"].max(), 100)
+        ax.plot(fit_cpus, origin[1] * stats.amdahl_speedup(fit_cpus / origin[0], fit.serial_fraction), "k--",
                 label=f"Amdahl fit (serial {fit.serial_fraction:.0%}, ceiling {ceiling})")
     ax.set(xlabel="CPUs reserved per trial", ylabel="speedup vs smallest configuration", title="Speedup vs CPUs")
     ax.legend(fontsize="small")
