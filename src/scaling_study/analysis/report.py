@@ -19,7 +19,7 @@ from .meta import RunInfo
 TRIAL_COLUMNS = ["trial_id", "trial", "point", "num_env_runners", "num_envs_per_env_runner", "repeat", "seed",
                  "cpus", "status", "errored", "error", "restarts", "skipped", "iterations",
                  "measured_iterations", "env_steps_per_s", "setup_s", "nodes", "node_ids", "hostname",
-                 "started_at", "ended_at", "duration_s", "window_exact"]
+                 "started", "ended", "started_at", "ended_at", "duration_s", "window_exact"]
 
 
 def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame) -> pd.DataFrame:
@@ -27,8 +27,14 @@ def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame) -> pd.DataFrame
     measured = iterations[~iterations["warmup"]]
     medians = measured.groupby("trial")["env_steps_per_s"].median()
     table = trials.assign(env_steps_per_s=trials["trial"].map(medians),
-                          duration_s=trials["ended_at"] - trials["started_at"])
+                          duration_s=trials["ended_at"] - trials["started_at"],
+                          started=iso_utc(trials["started_at"]), ended=iso_utc(trials["ended_at"]))
     return table.reindex(columns=TRIAL_COLUMNS)
+
+
+def iso_utc(epoch_seconds: pd.Series) -> pd.Series:
+    times = pd.to_datetime(pd.to_numeric(epoch_seconds, errors="coerce"), unit="s", utc=True)
+    return times.dt.round("ms").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23) + "Z"
 
 
 def fmt(value, spec: str = ",.0f", missing: str = "n/a") -> str:
