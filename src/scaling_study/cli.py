@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run points that do not fit now (an autoscaling cluster may grow)")
     sweep.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
     sweep.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
+    sweep.add_argument("--no-analyze", action="store_true", help="skip writing the report at the end")
 
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
@@ -95,8 +96,12 @@ def _sweep(args: argparse.Namespace) -> int:
     )
     if options.address and options.num_cpus:
         raise SpecError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
-    run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])
-    return 0
+    exp_dir = run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])
+    if args.no_analyze:
+        return 0
+    from scaling_study.analysis.command import analyze_command
+
+    return analyze_command(str(exp_dir), None)
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -129,11 +134,14 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from scaling_study.spec import load_spec
+    from scaling_study.cluster import local_cpus
+    from scaling_study.spec import grid_points, load_spec
 
     for path in args.experiments:
         spec = load_spec(path)
-        print(f"{path}: ok ({spec.name}: {len(spec.search_space)} axes, {spec.repeats} repeat(s))")
+        cpus = local_cpus(spec.num_cpus)
+        points = len(grid_points(spec, cpus))
+        print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) with {cpus:g} local CPUs)")
     return 0
 
 

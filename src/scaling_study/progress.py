@@ -12,11 +12,11 @@ DONE_STATES = ("TERMINATED", "ERROR")
 
 
 class ProgressPrinter(Callback):
-    """One readable line per finished trial. Holds no state worth pickling: on resume Tune restores
-    this callback from the experiment's pickle, so everything is rebuilt from the live trials."""
+    """One readable line per finished trial (Tune creates trials lazily, so the total is given)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, done_before: int = 0) -> None:
         self.total = total
+        self.done_before = done_before
         self._reset()
 
     def _reset(self) -> None:
@@ -25,10 +25,10 @@ class ProgressPrinter(Callback):
         self._finished_here = 0
 
     def __getstate__(self) -> dict:
-        return {"total": self.total}
+        return {"total": self.total, "done_before": self.done_before}
 
     def __setstate__(self, state: dict) -> None:
-        self.total = state["total"]
+        self.__dict__.update(state)
         self._reset()
 
     def on_trial_result(self, iteration: int, trials: list, trial, result: dict, **info: Any) -> None:
@@ -46,8 +46,8 @@ class ProgressPrinter(Callback):
 
     def _finish(self, trials: list, trial, outcome: str) -> None:
         self._finished_here += 1
-        done = sum(t.status in DONE_STATES or t is trial for t in trials)  # its own status may lag
-        total = max(self.total, len(trials))  # Tune creates trials lazily
+        done = self.done_before + sum(t.status in DONE_STATES or t is trial for t in trials)  # its status may lag
+        total = self.total
         left = max(total - done, 0)
         config = trial.config
         where = f"{config.get('point', trial.trial_id)} (repeat {config.get('repeat', 0)})"

@@ -49,8 +49,9 @@ class ExperimentSpec:
     """Experiment name: the folder under the storage path, and the report's title."""
     env_id: str
     """Gymnasium env id, e.g. FrozenLake-v1."""
-    search_space: dict[str, Any]
-    """Grid axes: setting -> list of values, or 'auto' for num_env_runners."""
+    search_space: dict[str, Any] | list[dict[str, Any]]
+    """Grid axes (setting -> list of values, or 'auto' for num_env_runners), or an explicit list of
+    points (each a mapping of settings) when a full grid is not wanted."""
     env_config: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments passed to gymnasium.make."""
     fixed: dict[str, Any] = field(default_factory=dict)
@@ -115,12 +116,13 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         raise SpecError(f"{source}: name: expected letters, digits, '_', '-' or '.' (no path separators), got {name!r}")
     env_id, env_config, env_step_cost = _parse_env(_require(raw, "env", source), source)
     fixed = _parse_settings(raw.get("fixed") or {}, source, "fixed", as_axes=False)
-    space = _parse_settings(_require(raw, "search_space", source), source, "search_space", as_axes=True)
+    space = _parse_space(_require(raw, "search_space", source), source)
+    swept = set(space) if isinstance(space, dict) else set(space[0])
     if env_step_cost is not None:
-        if "step_cost" in fixed or "step_cost" in space:
+        if "step_cost" in fixed or "step_cost" in swept:
             raise SpecError(f"{source}: env.step_cost: also set under fixed or search_space; keep one")
         fixed["step_cost"] = env_step_cost
-    both = sorted(set(fixed) & set(space))
+    both = sorted(set(fixed) & swept)
     if both:
         raise SpecError(f"{source}: {both[0]}: both fixed and swept; keep it in one of fixed or search_space")
     spec = ExperimentSpec(
@@ -167,6 +169,26 @@ def _check_env_id(env_id: Any, source: str) -> None:
         near = difflib.get_close_matches(env_id, list(gymnasium.envs.registry), n=1)
         hint = f" (did you mean {near[0]}?)" if near else ""
         raise SpecError(f"{source}: env.id: gymnasium does not know {env_id!r}{hint}")
+
+
+def _parse_space(block: Any, source: str) -> dict[str, Any] | list[dict[str, Any]]:
+    """A grid (mapping of axes) or an explicit list of points that all set the same keys."""
+    if not isinstance(block, list):
+        return _parse_settings(block, source, "search_space", as_axes=True)
+    if not block:
+        raise SpecError(f"{source}: search_space: empty list of points; expected at least one point")
+    points = [_parse_settings(p, source, f"search_space[{i}]", as_axes=False) for i, p in enumerate(block)]
+    for i, point in enumerate(points):
+        if not point:
+            raise SpecError(f"{source}: search_space[{i}]: empty point; expected settings such as num_env_runners: 2")
+        if set(point) != set(points[0]):
+            raise SpecError(
+                f"{source}: search_space[{i}]: sets {sorted(point)}; expected the same keys as the first point "
+                f"{sorted(points[0])}"
+            )
+    if len({repr(sorted(p.items())) for p in points}) != len(points):
+        raise SpecError(f"{source}: search_space: a point is listed twice; expected distinct points")
+    return points
 
 
 def _parse_settings(block: Any, source: str, where: str, as_axes: bool) -> dict[str, Any]:
@@ -322,11 +344,13 @@ def auto_env_runners(settings: dict[str, Any], cluster_cpus: float) -> list[int]
 
 def grid_points(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any]]:
     """The settings of every grid point (fixed merged in), in file order, 'auto' resolved."""
+    if isinstance(spec.search_space, list):
+        return [{**spec.fixed, **point} for point in spec.search_space]
     axes = {k: v for k, v in spec.search_space.items() if v != AUTO}
     auto = [k for k, v in spec.search_space.items() if v == AUTO]
     points = []
     for combo in itertools.product(*axes.values()):
-        base = {**spec.fixed, **dict(zip(axes, combo))}
+        base = {**spec.fixed, **dict(zip(axes, combo, strict=True))}
         if not auto:
             points.append(base)
             continue
@@ -337,7 +361,8 @@ def grid_points(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any
 
 def point_label(point: dict[str, Any], spec: ExperimentSpec) -> str:
     """The swept settings of a point, e.g. 'num_env_runners=2, num_envs_per_env_runner=4'."""
-    return ", ".join(f"{key}={_short(point[key])}" for key in spec.search_space)
+    swept = spec.search_space[0] if isinstance(spec.search_space, list) else spec.search_space
+    return ", ".join(f"{key}={_short(point[key])}" for key in swept)
 
 
 def _short(value: Any) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,8 +106,6 @@ def _same_experiment(stored: dict[str, Any], spec: ExperimentSpec) -> bool:
 
 def decide_resume(exp_dir: Path, spec: ExperimentSpec, restart: bool) -> bool:
     """True to resume the experiment in `exp_dir`; refuses to mix two different experiments."""
-    from ray import tune
-
     if not exp_dir.exists():
         return False
     if restart:
@@ -116,10 +113,15 @@ def decide_resume(exp_dir: Path, spec: ExperimentSpec, restart: bool) -> bool:
         exp_dir.rename(aside)
         print(f"--restart: the previous results were moved to {aside}")
         return False
-    if not tune.Tuner.can_restore(str(exp_dir)):
-        return False
     stored = stored_spec(exp_dir)
-    if stored is not None and not _same_experiment(stored, spec):
+    if stored is None:
+        if any(exp_dir.iterdir()):
+            raise SpecError(
+                f"{exp_dir}: exists but was not written by a scaling-study sweep; "
+                f"pass --name NEW or another --storage-path"
+            )
+        return False
+    if not _same_experiment(stored, spec):
         raise SpecError(
             f"{exp_dir}: holds results of a different version of experiment {spec.name!r}; "
             f"pass --restart to replace them or --name NEW to keep both"
@@ -127,19 +129,20 @@ def decide_resume(exp_dir: Path, spec: ExperimentSpec, restart: bool) -> bool:
     return True
 
 
-def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], exp_dir: Path, options: SweepOptions, resume: bool):
+def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions):
+    """A Tuner for the trials still to run; `params` is the whole grid so indices stay stable."""
     from ray import tune
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
+    from scaling_study.ledger import FinishedTrialRecorder
     from scaling_study.progress import ProgressPrinter
     from scaling_study.trial import run_trial
 
-    trainable = tune.with_resources(run_trial, resources_for)
-    if resume:
-        return tune.Tuner.restore(str(exp_dir), trainable=trainable, resume_unfinished=True, restart_errored=True)
+    space = param_space(params)
+    space["trial_index"] = tune.grid_search(todo)
     return tune.Tuner(
-        trainable,
-        param_space=param_space(params),
+        tune.with_resources(run_trial, resources_for),
+        param_space=space,
         tune_config=tune.TuneConfig(
             max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
             reuse_actors=False,
@@ -150,7 +153,11 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], exp_dir: Pat
             stop=dict(spec.stop),
             verbose=1 if options.verbose else 0,
             # Only result.json and progress.csv: no event files, no checkpoints unless asked for.
-            callbacks=[JsonLoggerCallback(), CSVLoggerCallback(), ProgressPrinter(total=len(params))],
+            # Loggers first: the recorder copies the files they have just closed.
+            callbacks=[
+                JsonLoggerCallback(), CSVLoggerCallback(), FinishedTrialRecorder(exp_dir),
+                ProgressPrinter(total=len(params), done_before=len(params) - len(todo)),
+            ],
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
             failure_config=tune.FailureConfig(max_failures=0),
         ),
@@ -187,12 +194,27 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
             provenance.write_json(suite_dir / "provenance.json", provenance.collect(spec.to_dict(), info.to_dict(), argv))
         if not (suite_dir / "calibration.json").exists():
             provenance.write_json(suite_dir / "calibration.json", calibrate.calibrate(env_config(params[0])))
-        tuner = build_tuner(spec, params, exp_dir, options, resume)
-        grid = tuner.fit()
-        _print_summary(grid, exp_dir)
+        todo = _trials_to_run(exp_dir, params, resume)
+        if todo:
+            build_tuner(spec, params, todo, exp_dir, options).fit()
+        _print_summary(exp_dir)
     finally:
         ray.shutdown()
     return exp_dir
+
+
+def _trials_to_run(exp_dir: Path, params: list[dict[str, Any]], resume: bool) -> list[int]:
+    from scaling_study.ledger import finished_trials, set_aside_unfinished
+
+    if not resume:
+        return list(range(len(params)))
+    finished = finished_trials(exp_dir)
+    moved = set_aside_unfinished(exp_dir)
+    if moved:
+        print(f"Set aside {len(moved)} unfinished trial director(ies) under {exp_dir / SUITE_DIR / 'interrupted'}")
+    todo = [i for i in range(len(params)) if i not in finished]
+    print(f"{len(finished)} of {len(params)} trials already finished; running the other {len(todo)}.", flush=True)
+    return todo
 
 
 def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
@@ -208,24 +230,22 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
     )
 
 
-def _print_summary(grid, exp_dir: Path) -> None:
+def _print_summary(exp_dir: Path) -> None:
+    from scaling_study.ledger import finished_trials
     from scaling_study.progress import throughput_table
 
-    rows = []
-    for result in grid:
-        frame = result.metrics_dataframe
-        if frame is None or "scaling/env_steps_per_s" not in frame:
-            continue
-        measured = frame[~frame["scaling/warmup"].astype(bool)]
-        for _, row in measured.iterrows():
-            rows.append({
-                "point": result.config.get("point"), "trial_id": row.get("trial_id"),
-                "cpus": row["scaling/cpus"], "env_steps_per_s": row["scaling/env_steps_per_s"],
-                "setup_s": row["scaling/setup_s"],
-            })
-    errored = sum(1 for result in grid if result.error)
+    rows, errored = [], 0
+    for trial_dir in sorted(p for p in exp_dir.iterdir() if (p / "params.json").exists()):
+        errored += (trial_dir / "error.txt").exists()
+        for line in (trial_dir / "result.json").read_text().splitlines() if (trial_dir / "result.json").exists() else []:
+            result = json.loads(line)
+            scaling = result.get("scaling") or {}
+            if scaling and not scaling.get("warmup"):
+                rows.append({"point": result["config"]["point"], "trial_id": result["trial_id"],
+                             "cpus": scaling["cpus"], "env_steps_per_s": scaling["env_steps_per_s"],
+                             "setup_s": scaling["setup_s"]})
     print("\nThroughput per grid point (median over measured iterations and repeats):")
     print(throughput_table(rows))
     if errored:
         print(f"{errored} trial(s) errored: see error.txt in their trial directories.")
-    print(f"\nTune results: {exp_dir}")
+    print(f"\n{len(finished_trials(exp_dir))} trials finished. Tune results: {exp_dir}", flush=True)

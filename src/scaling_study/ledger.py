@@ -1,0 +1,75 @@
+"""Which trials of an experiment have finished, kept so that no interruption loses one.
+
+Tune writes trial files to a staging directory and copies them to the storage path only every so
+often, and records trial states just as lazily: a driver killed right after a trial finished could
+lose its rows or run it again. `FinishedTrialRecorder` copies a finished trial's files to storage at
+once and then appends its index to `scaling_study/finished.jsonl`; a resumed sweep runs exactly the
+trials not listed there, and sets the directories of interrupted attempts aside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ray.tune import Callback
+
+LEDGER = Path("scaling_study") / "finished.jsonl"
+SET_ASIDE = Path("scaling_study") / "interrupted"
+TRIAL_FILES = ("params.json", "result.json", "progress.csv", "error.txt")
+
+
+class FinishedTrialRecorder(Callback):
+    """Put it after Tune's logger callbacks: they close a trial's files on completion first."""
+
+    def __init__(self, exp_dir: Path):
+        self.exp_dir = Path(exp_dir)
+
+    def on_trial_complete(self, iteration: int, trials: list, trial, **info: Any) -> None:
+        target = self.exp_dir / Path(trial.path).name
+        target.mkdir(parents=True, exist_ok=True)
+        for name in TRIAL_FILES:
+            source = Path(trial.local_path) / name
+            if source.exists() and source.resolve() != (target / name).resolve():
+                shutil.copyfile(source, target / name)
+        record_finished(self.exp_dir, trial.config["trial_index"], target.name)
+
+
+def record_finished(exp_dir: Path, trial_index: int, trial_dir: str) -> None:
+    path = Path(exp_dir) / LEDGER
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as ledger:
+        ledger.write(json.dumps({"trial_index": trial_index, "trial_dir": trial_dir}) + "\n")
+        ledger.flush()
+        os.fsync(ledger.fileno())
+
+
+def finished_trials(exp_dir: Path) -> dict[int, str]:
+    """trial_index -> trial directory name, for every trial recorded as finished."""
+    path = Path(exp_dir) / LEDGER
+    if not path.exists():
+        return {}
+    finished = {}
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill: that trial did not finish
+        finished[int(entry["trial_index"])] = entry["trial_dir"]
+    return finished
+
+
+def set_aside_unfinished(exp_dir: Path) -> list[str]:
+    """Move trial directories not in the ledger (interrupted or errored attempts) out of the way."""
+    keep = set(finished_trials(exp_dir).values())
+    moved = []
+    for trial_dir in sorted(Path(exp_dir).iterdir()):
+        if trial_dir.is_dir() and (trial_dir / "params.json").exists() and trial_dir.name not in keep:
+            target = Path(exp_dir) / SET_ASIDE / trial_dir.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            trial_dir.rename(target)
+            moved.append(trial_dir.name)
+    return moved

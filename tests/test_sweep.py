@@ -1,0 +1,158 @@
+"""Real Tune sweeps, kept tiny: the Tune directory, the scaling/* contract, phases that add up, trials
+that never overlap, and a sweep that resumes after its driver is killed without losing finished trials."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from ray_processes import REPO, end_processes, processes_naming
+
+from scaling_study.spec import parse_spec
+from scaling_study.sweep import SweepOptions, run_sweep
+
+pytestmark = pytest.mark.ray
+
+SCALING_KEYS = {"env_steps", "iter_s", "env_steps_per_s", "sample_s", "learn_s", "sync_s", "setup_s", "cpus", "warmup"}
+TINY = {
+    "name": "tiny",
+    "env": {"id": "FrozenLake-v1"},
+    "fixed": {"train_batch_size_per_learner": 400, "minibatch_size": 100, "num_epochs": 1, "fcnet_hiddens": [16]},
+    "stop": {"training_iteration": 3},
+    "warmup_iterations": 1,
+}
+
+
+def rows_of(trial_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
+
+
+def trial_dirs(exp_dir: Path) -> list[Path]:
+    return sorted(p for p in exp_dir.iterdir() if (p / "params.json").exists())
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory):
+    """One real sweep shared by the contract tests: 0 and 1 env runners x 1 and 2 envs per runner."""
+    import shutil
+    import tempfile
+
+    ray_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")
+    old = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = ray_dir
+    storage = tmp_path_factory.mktemp("results")
+    spec = parse_spec({**TINY, "search_space": {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2]}})
+    try:
+        exp_dir = run_sweep(spec, SweepOptions(storage_path=str(storage)), argv=["test"])
+        yield exp_dir
+    finally:
+        end_processes(processes_naming(ray_dir))
+        shutil.rmtree(ray_dir, ignore_errors=True)
+        if old is None:
+            os.environ.pop("RAY_TMPDIR", None)
+        else:
+            os.environ["RAY_TMPDIR"] = old
+
+
+def test_sweep_writes_a_standard_tune_directory_with_provenance(tiny_sweep):
+    from ray import tune
+
+    assert tune.Tuner.can_restore(str(tiny_sweep))
+    dirs = trial_dirs(tiny_sweep)
+    assert len(dirs) == 4
+    for trial in dirs:
+        assert {"params.json", "result.json", "progress.csv"} <= {p.name for p in trial.iterdir()}
+        assert not list(trial.glob("checkpoint_*")), "no checkpoints unless asked for"
+        assert not list(trial.glob("events.out.tfevents*"))
+    prov = json.loads((tiny_sweep / "scaling_study" / "provenance.json").read_text())
+    assert prov["spec"]["name"] == "tiny" and prov["versions"]["ray"] == "2.60.0"
+    assert prov["machine"]["cpu_count"] == os.cpu_count() and prov["command"] == "test"
+    calib = json.loads((tiny_sweep / "scaling_study" / "calibration.json").read_text())
+    assert calib["steps_per_s_per_core"] > 1000
+
+
+def test_params_json_holds_the_plain_grid_point(tiny_sweep):
+    points = sorted(
+        (p["num_env_runners"], p["num_envs_per_env_runner"])
+        for p in (json.loads((d / "params.json").read_text()) for d in trial_dirs(tiny_sweep))
+    )
+    assert points == [(0, 1), (0, 2), (1, 1), (1, 2)]
+
+
+def test_every_row_carries_the_scaling_contract(tiny_sweep):
+    for trial in trial_dirs(tiny_sweep):
+        params = json.loads((trial / "params.json").read_text())
+        rows = rows_of(trial)
+        assert [r["training_iteration"] for r in rows] == [1, 2, 3]
+        for row in rows:
+            scaling = row["scaling"]
+            assert SCALING_KEYS <= set(scaling)
+            assert scaling["warmup"] == (row["training_iteration"] == 1)
+            assert scaling["cpus"] == 1 + params["num_env_runners"]
+            assert scaling["env_steps"] >= 400
+            assert scaling["iter_s"] == pytest.approx(row["time_this_iter_s"])
+            assert scaling["env_steps_per_s"] == pytest.approx(scaling["env_steps"] / scaling["iter_s"])
+            assert 0 < scaling["setup_s"] < 120
+
+
+def test_phase_times_are_per_iteration_and_add_up(tiny_sweep):
+    for trial in trial_dirs(tiny_sweep):
+        rows = rows_of(trial)
+        for row in rows:
+            s = row["scaling"]
+            phases = s["sample_s"] + s["learn_s"] + s["sync_s"]
+            assert phases <= s["iter_s"] * 1.01
+            assert phases >= s["iter_s"] * 0.9, f"phases {phases:.3f}s of an iteration of {s['iter_s']:.3f}s"
+        # RLlib's smoothed timer would carry iteration 1 into iteration 3; ours is that iteration's own.
+        assert rows[2]["scaling"]["sample_s"] == pytest.approx(rows[2]["timers"]["env_runner_sampling_timer"])
+
+
+def test_trials_ran_one_at_a_time(tiny_sweep):
+    windows = sorted(
+        (rows[0]["scaling"]["trial_started_at"], rows[-1]["scaling"]["iter_ended_at"])
+        for rows in map(rows_of, trial_dirs(tiny_sweep))
+    )
+    for (_, end), (start, _) in zip(windows[:-1], windows[1:], strict=True):
+        assert start >= end, "two trials ran at the same time and shared cores"
+
+
+def test_a_sweep_killed_mid_way_resumes_without_losing_finished_trials(tmp_path, ray_tmp):
+    experiment = tmp_path / "resume.yaml"
+    experiment.write_text(yaml.safe_dump({**TINY, "name": "resume", "search_space": {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2]}}))
+    command = [sys.executable, "-m", "scaling_study.cli", "sweep", str(experiment),
+               "--storage-path", str(tmp_path / "results"), "--no-analyze"]
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 300
+        seen = []
+        for line in first.stdout:
+            seen.append(line)
+            if line.startswith("[2/4]") or time.time() > deadline:
+                break
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    end_processes(processes_naming(ray_tmp))  # what the killed driver left behind
+
+    exp_dir = tmp_path / "results" / "resume"
+    finished = {d.name: (d / "result.json").read_text() for d in trial_dirs(exp_dir) if len(rows_of(d)) == 3}
+    assert len(finished) >= 2, "".join(seen)
+
+    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    assert "Resuming resume" in second.stdout
+    dirs = trial_dirs(exp_dir)
+    assert len(dirs) == 4, "every trial exactly once"
+    for d in dirs:
+        assert [r["training_iteration"] for r in rows_of(d)] == [1, 2, 3]
+    for name, text in finished.items():
+        assert (exp_dir / name / "result.json").read_text() == text, "a finished trial was run again"
