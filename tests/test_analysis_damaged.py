@@ -189,3 +189,14 @@ def test_missing_suite_files_are_tolerated(tmp_path, capsys):
     assert code == 0
     report = (tmp_path / "out" / "report.md").read_text()
     assert "machine unknown" in report and "Physical limit: unknown" in report
+
+
+def test_only_warmup_iterations_exits_2(tmp_path, capsys):
+    experiment = copy_fixture(SUITE, tmp_path)
+    for trial in trial_dirs(experiment):
+        result = trial / "result.json"
+        result.write_text(result.read_text().replace('"warmup": false', '"warmup": true'))
+    code, _, err = run(experiment, tmp_path / "out", capsys)
+    assert code == 2 and err.strip().splitlines()[-1].endswith("no measured iterations (every iteration is "
+                                                               "warmup or has no throughput)")
+    assert "Traceback" not in err

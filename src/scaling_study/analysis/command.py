@@ -34,6 +34,10 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
     except NothingToAnalyse as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_NOTHING
+    if experiment.iterations["warmup"].all():
+        print(f"error: {source}: no measured iterations (every iteration is warmup or has no throughput)",
+              file=sys.stderr)
+        return EXIT_NOTHING
     target = Path(out_dir) if out_dir else default_out_dir(source)
     try:
         target.mkdir(parents=True, exist_ok=True)
