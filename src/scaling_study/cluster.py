@@ -41,12 +41,15 @@ def route_ray_logs(log_file: Path | None) -> None:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Everything propagates to the root logger, whose only handler is the file: Ray's own handlers are
+    # removed, and loggers Ray creates later (some during ray.init) have none of their own.
     names = [n for n in logging.root.manager.loggerDict if n == "ray" or n.startswith("ray.")]
     for name in ["ray", "py.warnings", *names]:
         logger = logging.getLogger(name)
-        logger.handlers[:] = [handler] if name in ("ray", "py.warnings") else []
-        logger.propagate = name not in ("ray", "py.warnings")
-    logging.getLogger("ray").setLevel(logging.INFO)
+        logger.handlers.clear()
+        logger.propagate = True
+    logging.root.handlers[:] = [handler]
+    logging.root.setLevel(logging.INFO)
     logging.captureWarnings(True)
 
 
