@@ -1,13 +1,38 @@
-"""Starting or joining Ray, and what the sweep needs to know about the cluster it got."""
+"""Starting or joining Ray, and what the sweep needs to know about the cluster it got.
+
+Joining a cluster is checked before anything is written: `preflight` asks the cluster's GCS, with a
+bounded timeout, whether it is there and accepts this client's token (ray.init itself would retry an
+unreachable address for minutes, and a rejected token for 20 s, and then name neither), and counts its
+nodes so that `check_shared_storage` can refuse a node-local results path on a multi-node cluster.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import ray
+
+from scaling_study.spec import SpecError
+
+CONNECT_TIMEOUT_S = 5.0
+"""TCP connect to the GCS port: a dead host or a dropped packet fails here, well within 30 s."""
+RPC_TIMEOUT_S = 10.0
+"""One GCS call that needs the token: a rejected or missing token fails here."""
+URI_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "az://", "hdfs://", "file://", "memory://", "mock://")
+# File system types that every node of a cluster can mount (per /proc/mounts).
+NETWORK_FS_TYPES = {
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "lustre", "gpfs", "beegfs", "fuse.sshfs",
+    "fuse.gcsfuse", "fuse.s3fs", "fuse.mountpoint-s3", "fuse.juicefs", "fuse.cephfs", "fuse.glusterfs",
+    "fuse.rclone", "9p", "virtiofs", "afs", "ocfs2", "gfs2",
+}
+
+
+class ClusterError(SpecError):
+    """A cluster that cannot be joined, or a storage path it cannot share: one line, exit 2."""
 
 
 @dataclass
@@ -17,7 +42,8 @@ class ClusterInfo:
     logical_cpus: float
     """CPUs Ray schedules with: the sum over alive nodes."""
     physical_cpus: int
-    """Cores of this machine (local) or the sum of the nodes' reported logical CPUs (cluster)."""
+    """Cores of this machine (a local Ray, or a cluster whose nodes all run here), else the sum of the
+    nodes' logical CPUs (a cluster's cores cannot be seen from the driver)."""
     nodes: int
     oversubscribed: bool
     """True when Ray was told of more CPUs than there are cores: timings then share cores."""
@@ -53,10 +79,195 @@ def route_ray_logs(log_file: Path | None) -> None:
     logging.captureWarnings(True)
 
 
+@dataclass
+class Preflight:
+    """What the GCS said about the cluster before we joined it."""
+    address: str
+    nodes: list[dict]
+    """Alive nodes: {"node_id", "ip", "hostname"}."""
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ClusterError(f"--address {address!r}: expected HOST:PORT of the cluster's head (its GCS port, "
+                           f"6379 unless `ray start --head --port` said otherwise), e.g. 10.0.0.5:6379")
+    return host.strip("[]"), int(port)
+
+
+def is_this_machine(host: str) -> bool:
+    if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
+        return True
+    try:
+        mine = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+        mine.add(ray._private.services.get_node_ip_address())
+        return host in mine or socket.gethostbyname(host) in mine
+    except OSError:
+        return False
+
+
+def enable_token_for_local_cluster(host: str) -> None:
+    """Send the token to a cluster on this machine without RAY_AUTH_MODE=token, as Ray itself does for
+    a cluster it finds with address="auto"; a remote address gets the token only when asked for."""
+    from ray._private.authentication.authentication_token_setup import (
+        maybe_enable_token_auth_if_token_available,
+    )
+
+    if "RAY_AUTH_MODE" not in os.environ and is_this_machine(host):
+        setup_logger = logging.getLogger("ray._private.authentication.authentication_token_setup")
+        level = setup_logger.level
+        setup_logger.setLevel(logging.ERROR)  # its "token authentication is enabled" is not news here
+        try:
+            maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+        finally:
+            setup_logger.setLevel(level)
+
+
+def _token_state() -> str:
+    """What ray.init will send: "token" (token mode and a token found), "missing" (token mode, no token
+    found) or "none" (token mode off)."""
+    from ray._raylet import AuthenticationTokenLoader
+
+    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+        return "none"
+    return "token" if AuthenticationTokenLoader.instance().has_token(ignore_auth_mode=True) else "missing"
+
+
+TOKEN_HOW = "the cluster's token (`ray get-auth-token` on its head) in ~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN"
+
+
+def preflight(address: str) -> Preflight:
+    """Is there a Ray cluster at `address` that accepts this client? Answers within about 20 s.
+
+    A TCP connect to the GCS port first (a dead host fails in CONNECT_TIMEOUT_S), then Ray's own GCS
+    client in a child process: with short reconnect timeouts it aborts its process on a port that is not
+    a GCS, so it must not run in this one; a missing or wrong token raises ray.exceptions.AuthenticationError.
+    """
+    import json
+    import subprocess
+    import sys
+
+    host, port = split_address(address)
+    enable_token_for_local_cluster(host)
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        timed_out = isinstance(err, TimeoutError | socket.timeout)
+        reason = f"no answer within {CONNECT_TIMEOUT_S:g} s" if timed_out else (err.strerror or str(err)).lower()
+        raise ClusterError(
+            f"cannot reach a Ray cluster at {address} ({reason}): check that the "
+            f"head is up (`ray status` on it; `make cluster-up` for a local one) and that HOST:PORT is its GCS "
+            f"address (6379 unless set with `ray start --head --port`)"
+        ) from None
+    token = _token_state()
+    if token == "missing":
+        raise ClusterError(f"RAY_AUTH_MODE=token but no Ray authentication token was found: put {TOKEN_HOW}")
+    env = {**os.environ, "RAY_gcs_rpc_server_connect_timeout_s": "5", "RAY_gcs_rpc_server_reconnect_timeout_s": "5"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "scaling_study.cluster", "probe", f"{host}:{port}"], env=env,
+                              capture_output=True, text=True, timeout=RPC_TIMEOUT_S + 10)
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError):
+        answer = {"error": "no answer"}
+    if answer.get("error") == "auth" and token == "token":
+        raise ClusterError(f"the Ray cluster at {address} rejected this client's authentication token: use {TOKEN_HOW}")
+    if answer.get("error") == "auth":
+        raise ClusterError(f"the Ray cluster at {address} requires token authentication and this client sent no "
+                           f"token: set RAY_AUTH_MODE=token and put {TOKEN_HOW}")
+    if "error" in answer:
+        raise ClusterError(
+            f"{address} accepts connections but did not answer as a Ray {ray.__version__} cluster "
+            f"({answer['error']}): check that the port is the head's GCS port and that the cluster runs Ray "
+            f"{ray.__version__}"
+        )
+    return Preflight(address=address, nodes=answer["nodes"])
+
+
+def _probe(address: str) -> dict:
+    """Run in a child process by `preflight`: the alive nodes as Ray's GCS reports them."""
+    from ray._raylet import GcsClient
+    from ray.exceptions import AuthenticationError
+
+    try:
+        infos = GcsClient(address=address).get_all_node_info(timeout=RPC_TIMEOUT_S)
+    except AuthenticationError:
+        return {"error": "auth"}
+    except Exception as err:  # noqa: BLE001  (reported to the parent, which words it)
+        return {"error": f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"}
+    nodes = [{"node_id": info.node_id.hex(), "ip": info.node_manager_address, "hostname": info.node_manager_hostname}
+             for info in infos.values() if info.state == 0]  # GcsNodeInfo.ALIVE
+    return {"nodes": nodes}
+
+
+def is_uri(path: str) -> bool:
+    return "://" in path or path.startswith(URI_SCHEMES)
+
+
+def network_mount(path: Path) -> str | None:
+    """The network file system type `path` lies on (longest mount point per /proc/mounts), else None."""
+    best, fs_type = "", None
+    try:
+        lines = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    target = str(path)
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        mount = fields[1].replace("\\040", " ")
+        if (target == mount or target.startswith(mount.rstrip("/") + "/")) and len(mount) >= len(best):
+            best, fs_type = mount, fields[2]
+    return fs_type if fs_type in NETWORK_FS_TYPES else None
+
+
+def all_on_this_machine(nodes: list[dict]) -> bool:
+    """Every node runs on the machine of this driver (a local test cluster): they share its disk."""
+    hostname = socket.gethostname()
+    return bool(nodes) and all(n["hostname"] == hostname and is_this_machine(n["ip"]) for n in nodes)
+
+
+def check_storage_uri(storage_path: str) -> None:
+    if is_uri(storage_path):
+        raise ClusterError(
+            f"--storage-path {storage_path}: URIs (s3://, gs://, ...) are not supported yet, only a file system "
+            f"path; on a cluster use a shared file system mounted at the same path on every node (NFS, EFS, "
+            f"Filestore, or a bucket mounted with mountpoint-s3 / gcsfuse) and pass that path"
+        )
+
+
+def check_shared_storage(storage: Path, nodes: list[dict], asserted_shared: bool) -> str:
+    """Refuse a node-local results path on a multi-node cluster; return why the path is accepted.
+
+    Tune's trials write their results on the node they run on, to the same path: on more than one
+    machine that path must be one shared file system, or results scatter over the nodes' disks.
+    """
+    if len(nodes) <= 1:
+        return "single node"
+    if asserted_shared:
+        return "asserted shared with --shared-storage"
+    probe = storage
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    fs_type = network_mount(probe.resolve())
+    if fs_type:
+        return f"on a {fs_type} network file system"
+    if all_on_this_machine(nodes):
+        return "every node runs on this machine"
+    hosts = sorted({n["hostname"] or n["ip"] for n in nodes})
+    raise ClusterError(
+        f"--storage-path {storage}: a local disk of this machine, but the cluster has {len(nodes)} nodes on "
+        f"{len(hosts)} machine(s) ({', '.join(hosts[:4])}{', ...' if len(hosts) > 4 else ''}), whose trials "
+        f"would write results to their own disks: pass a path on a file system every node mounts at the same "
+        f"path (NFS, EFS, ...), or add --shared-storage if this path already is one"
+    )
+
+
 def start_or_join(address: str | None, num_cpus: float | None, quiet: bool) -> ClusterInfo:
     """Join the cluster at `address`, or start a local Ray bound to 127.0.0.1 with no dashboard.
 
-    Token authentication, which Ray 2.60 turns on for clusters it starts, is left on.
+    Token authentication, which Ray 2.60 turns on for clusters it starts, is left on. Call `preflight`
+    first when joining: ray.init alone can hang for minutes on a bad address.
     """
     common = dict(include_dashboard=False, log_to_driver=not quiet, configure_logging=not quiet)
     if address:
@@ -69,7 +280,9 @@ def start_or_join(address: str | None, num_cpus: float | None, quiet: bool) -> C
 def describe(address: str | None, requested_cpus: float | None) -> ClusterInfo:
     alive = [n for n in ray.nodes() if n.get("Alive")]
     logical = float(sum(n["Resources"].get("CPU", 0) for n in alive))
-    physical = (os.cpu_count() or 1) if not address else int(logical)
+    # A cluster's cores are not visible from here, except when all its nodes run on this machine.
+    here = all_on_this_machine([{"ip": n["NodeManagerAddress"], "hostname": n["NodeManagerHostname"]} for n in alive])
+    physical = (os.cpu_count() or 1) if not address or here else int(logical)
     return ClusterInfo(
         address=address,
         logical_cpus=logical,
@@ -77,3 +290,11 @@ def describe(address: str | None, requested_cpus: float | None) -> ClusterInfo:
         nodes=len(alive),
         oversubscribed=logical > physical,
     )
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    if sys.argv[1:2] == ["probe"]:
+        print(json.dumps(_probe(sys.argv[2])))
