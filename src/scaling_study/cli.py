@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
     sweep.add_argument("--no-analyze", action="store_true", help="skip writing the report at the end")
 
+    sweep.add_argument("--shared-storage", action="store_true",
+                       help="assert that --storage-path is a file system every cluster node mounts at that path")
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
     analyze.add_argument("--out", help="output directory (default: analysis/<experiment name>)")
@@ -92,7 +94,7 @@ def _sweep(args: argparse.Namespace) -> int:
     options = SweepOptions(
         storage_path=args.storage_path, name=args.name, address=args.address, num_cpus=args.num_cpus,
         allow_pending=args.allow_pending, restart=args.restart, verbose=args.verbose,
-        max_concurrent_trials=args.max_concurrent_trials,
+        max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
     )
     if options.address and options.num_cpus:
         raise SpecError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
@@ -136,6 +138,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from scaling_study.cluster import local_cpus
     from scaling_study.spec import grid_points, load_spec
+        from scaling_study.cluster import preflight
+
+        preflight(args.address)  # fails in seconds with one line, where ray.init may hang for minutes
 
     for path in args.experiments:
         spec = load_spec(path)

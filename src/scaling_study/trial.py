@@ -60,12 +60,17 @@ def run_trial(params: dict[str, Any]) -> None:
 
 
 def _nodes_used(algo) -> list[str]:
-    """Node ids of the main process, then of each remote env runner (where sampling happens)."""
+    """Node ids of the main process (which holds the learner when num_learners=0), then of each remote
+    env runner (where sampling happens), then of each remote learner."""
     main = ray.get_runtime_context().get_node_id()
     group = algo.env_runner_group
-    if group is None or group.num_remote_env_runners() == 0:
-        return [main]
-    remote = group.foreach_env_runner(
-        lambda runner: ray.get_runtime_context().get_node_id(), local_env_runner=False
-    )
+    remote = []
+    if group is not None and group.num_remote_env_runners() > 0:
+        remote = group.foreach_env_runner(
+            lambda runner: ray.get_runtime_context().get_node_id(), local_env_runner=False
+        )
+    learners = algo.learner_group
+    if learners is not None and learners.is_remote:
+        calls = learners.foreach_learner(lambda learner: ray.get_runtime_context().get_node_id())
+        remote += [call.get() for call in calls if call.ok]
     return [main, *remote]

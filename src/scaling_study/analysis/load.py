@@ -118,8 +118,15 @@ def reserved_cpus(p: dict) -> float:
     return p["num_cpus_for_main_process"] + p["num_env_runners"] * p["num_cpus_per_env_runner"] + learners
 
 
-def sampling_cpus(p: dict) -> float:
-    """CPUs that step environments: the env runners', or the main process's one when there are none."""
+def sampling_cpus(p: dict, params: dict | None = None) -> float:
+    """What the physical limit multiplies the one-core raw env rate by: the CPUs that step envs (the
+    env runners', or the main process's one when there are none). A simulator that sleeps (a simulated
+    step cost in `sleep` mode) needs no core while it waits, so there it is the envs that wait at once:
+    one per runner, or all of a runner's envs when they are vectorized `async`."""
+    params = params or {}
+    if (params.get("step_cost") or {}).get("mode") == "sleep":
+        at_once = p["num_envs_per_env_runner"] if params.get("gym_env_vectorize_mode") == "async" else 1
+        return max(p["num_env_runners"], 1) * at_once
     return p["num_env_runners"] * p["num_cpus_per_env_runner"] if p["num_env_runners"] else 1
 
 
@@ -133,7 +140,7 @@ def trial_record(files: TrialFiles, state: dict) -> dict:
         "trial_id": state.get("trial_id"),
         **resolved,
         "cpus_reserved": reserved_cpus(resolved),
-        "sampling_cpus": sampling_cpus(resolved),
+        "sampling_cpus": sampling_cpus(resolved, params),
         "repeat": params.get("repeat"),
         "seed": params.get("seed"),
         "suite_point": params.get("point"),

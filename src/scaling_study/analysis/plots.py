@@ -36,23 +36,37 @@ def new_ax(figsize=FIGSIZE) -> Axes:
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
 
-def envs_colours(summary: pd.DataFrame) -> dict:
-    envs = sorted(summary["num_envs_per_env_runner"].unique())
+RUNNER_KEYS = ("num_env_runners=", "num_cpus_per_env_runner=")
+
+
+def series_of(point: str) -> str:
+    """The line a point belongs to on a CPUs axis: its settings other than the runner count, e.g.
+    'num_envs_per_env_runner=4' or 'gym_env_vectorize_mode=async'."""
+    rest = [part for part in str(point).split(", ") if not part.startswith(RUNNER_KEYS)]
+    return short_point(", ".join(rest)) or "all points"
+
+
+def series_colours(series: pd.Series) -> dict:
+    names = list(dict.fromkeys(series))
     cmap = matplotlib.colormaps["viridis"]
-    return {e: cmap(i / max(len(envs) - 1, 1) * 0.85) for i, e in enumerate(envs)}
+    return {name: cmap(i / max(len(names) - 1, 1) * 0.85) for i, name in enumerate(names)}
 
 
 def plot_throughput_vs_cpus(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Median env steps/s vs CPUs, a line per envs-per-runner with its 95% CI band; limit line if known."""
+    """Median env steps/s vs CPUs, a line (with its 95% CI band) per setting other than the runner
+    count; each line's physical limit dashed in its colour when calibrated."""
     ax = ax or new_ax()
-    for envs, colour in envs_colours(summary).items():
-        line = summary[summary["num_envs_per_env_runner"] == envs].sort_values("cpus")
-        ax.plot(line["cpus"], line["env_steps_per_s"], "o-", color=colour, label=f"{envs:g} env(s) per runner")
+    series = summary["point"].map(series_of)
+    for name, colour in series_colours(series).items():
+        line = summary[series == name].sort_values("cpus")
+        ax.plot(line["cpus"], line["env_steps_per_s"], "o-", color=colour, label=name)
         ax.fill_between(line["cpus"], line["env_steps_per_s_ci_low"], line["env_steps_per_s_ci_high"],
                         color=colour, alpha=0.2, linewidth=0)
-    limit = summary.groupby("cpus")["limit_env_steps_per_s"].max().dropna()
-    if len(limit):
-        ax.plot(limit.index, limit.to_numpy(), "k--", label="physical limit (raw env rate x sampling CPUs)")
+        limit = line.dropna(subset=["limit_env_steps_per_s"])
+        if len(limit):
+            ax.plot(limit["cpus"], limit["limit_env_steps_per_s"], "--", color=colour, alpha=0.8)
+    if summary["limit_env_steps_per_s"].notna().any():
+        ax.plot([], [], "k--", label="physical limit (raw env rate x what samples at once)")
         ax.set_yscale("log")
     ax.set(xlabel="CPUs reserved per trial", ylabel="env steps/s (median, 95% CI)",
            title="Throughput vs CPUs")
@@ -87,9 +101,10 @@ def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, origin: tuple[floa
     """
     ax = ax or new_ax()
     base_cpus = summary.loc[summary["baseline"], "cpus"].iloc[0]
-    for envs, colour in envs_colours(summary).items():
-        line = summary[summary["num_envs_per_env_runner"] == envs].sort_values("cpus")
-        ax.plot(line["cpus"], line["speedup"], "o-", color=colour, label=f"{envs:g} env(s) per runner")
+    series = summary["point"].map(series_of)
+    for name, colour in series_colours(series).items():
+        line = summary[series == name].sort_values("cpus")
+        ax.plot(line["cpus"], line["speedup"], "o-", color=colour, label=name)
     cpus = np.linspace(base_cpus, summary["cpus"].max(), 100)
     ax.plot(cpus, cpus / base_cpus, ":", color="grey", label="ideal (linear)")
     if np.isfinite(fit.serial_fraction):
