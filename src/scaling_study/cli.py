@@ -57,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
     sweep.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
     sweep.add_argument("--no-analyze", action="store_true", help="skip writing the report at the end")
-
     sweep.add_argument("--shared-storage", action="store_true",
                        help="assert that --storage-path is a file system every cluster node mounts at that path")
+
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
     analyze.add_argument("--out", help="output directory (default: analysis/<experiment name>)")
@@ -122,6 +122,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     _check_env_id(args.env, "--env")
     if args.address:
+        from scaling_study.cluster import preflight
+
+        preflight(args.address)  # fails in seconds with one line, where ray.init may hang for minutes
         ray.init(address=args.address, include_dashboard=False, log_to_driver=False)
     else:
         ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
@@ -138,9 +141,6 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from scaling_study.cluster import local_cpus
     from scaling_study.spec import grid_points, load_spec
-        from scaling_study.cluster import preflight
-
-        preflight(args.address)  # fails in seconds with one line, where ray.init may hang for minutes
 
     for path in args.experiments:
         spec = load_spec(path)

@@ -30,9 +30,9 @@ class SweepOptions:
     restart: bool = False
     verbose: bool = False
     max_concurrent_trials: int | None = None
-
     shared_storage: bool = False
     """The user asserts storage_path is one file system every node of the cluster mounts at that path."""
+
 
 class _Lookup:
     """`tune.sample_from` body: one key of trial `trial_index`'s params. A class, so tuner.pkl
@@ -173,8 +173,13 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     from scaling_study import calibrate, cluster, provenance
     from scaling_study.ppo import env_config
 
+    cluster.check_storage_uri(options.storage_path)
     exp_dir = experiment_dir(options, spec)
     check_storage(exp_dir)
+    if options.address:
+        # Bounded: ray.init alone may retry a bad address for minutes. Nothing is written before this.
+        joining = cluster.preflight(options.address)
+        cluster.check_shared_storage(exp_dir, joining.nodes, options.shared_storage)
     num_cpus = options.num_cpus or spec.num_cpus
     if not options.address:
         check_fit(spec, cluster.local_cpus(num_cpus), options.allow_pending)
@@ -184,13 +189,8 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     if not options.verbose:
         # The legacy reporter honours verbose=0; the new one prints a config box regardless.
         os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
-    cluster.check_storage_uri(options.storage_path)
     cluster.route_ray_logs(None if options.verbose else exp_dir / SUITE_DIR / "ray.log")
     info = cluster.start_or_join(options.address, num_cpus, quiet=not options.verbose)
-    if options.address:
-        # Bounded: ray.init alone may retry a bad address for minutes. Nothing is written before this.
-        joining = cluster.preflight(options.address)
-        cluster.check_shared_storage(exp_dir, joining.nodes, options.shared_storage)
     try:
         if options.address:
             check_fit(spec, info.logical_cpus, options.allow_pending)
