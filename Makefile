@@ -13,7 +13,7 @@ RESULTS ?=
 SWEEP_FLAGS ?=
 PYTEST_FLAGS ?=
 
-.PHONY: setup sweep smoke analyze calibrate test lint bench browser clean
+.PHONY: setup sweep smoke analyze calibrate test lint bench browser clean cluster-up cluster-down
 
 setup: $(STAMP)
 
@@ -36,6 +36,17 @@ analyze: setup
 
 calibrate: setup
 	$(BIN)/scaling-study calibrate
+
+# A real 3-node Ray cluster on this machine (head + 2 workers, token authentication on); see cluster/README.md.
+#   make cluster-up                  prints the RAY_ADDRESS to use with make sweep
+#   make cluster-up CLUSTER_FLAGS="--cpus 2"   logical CPUs per worker node (more than the cores: oversubscribed)
+#   make cluster-down                stops exactly the processes cluster-up started
+CLUSTER_FLAGS ?=
+cluster-up: setup
+	$(BIN)/python cluster/local.py up $(CLUSTER_FLAGS)
+
+cluster-down:
+	$(BIN)/python cluster/local.py down
 
 # The report test renders report.html in headless Chromium (Debian's package).
 browser:
