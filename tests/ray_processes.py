@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,3 +47,26 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+@contextmanager
+def own_ray_temp_dir() -> Iterator[str]:
+    """RAY_TMPDIR set to a fresh short dir (Unix socket paths must stay short) for the duration; then
+    Ray is shut down and every process that names the dir is ended, even when the body failed."""
+    tmp = tempfile.mkdtemp(prefix="rt", dir="/tmp")
+    old = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = tmp
+    try:
+        yield tmp
+    finally:
+        try:
+            import ray
+
+            ray.shutdown()
+        finally:
+            end_processes(processes_naming(tmp))
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old is None:
+                os.environ.pop("RAY_TMPDIR", None)
+            else:
+                os.environ["RAY_TMPDIR"] = old

@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 
 import pytest
+from ray_processes import own_ray_temp_dir
 
 from scaling_study.calibrate import raw_step_rate
 from scaling_study.envs import StepCost, make_env
@@ -47,15 +48,6 @@ KNOWN_ANSWERS = {
 
 @pytest.fixture(scope="module")
 def known_answer_sweep(tmp_path_factory):
-    import os
-    import shutil
-    import tempfile
-
-    from ray_processes import end_processes, processes_naming
-
-    ray_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")
-    old = os.environ.get("RAY_TMPDIR")
-    os.environ["RAY_TMPDIR"] = ray_dir
     keys = ["num_env_runners", "num_envs_per_env_runner", "gym_env_vectorize_mode"]
     points = [{k: {"gym_env_vectorize_mode": "sync", **s}[k] for k in keys} for s, _ in KNOWN_ANSWERS.values()]
     spec = parse_spec({
@@ -68,12 +60,8 @@ def known_answer_sweep(tmp_path_factory):
         "stop": {"training_iteration": 3},
         "warmup_iterations": 1,
     })
-    try:
+    with own_ray_temp_dir():
         yield run_sweep(spec, SweepOptions(storage_path=str(tmp_path_factory.mktemp("results"))), argv=["test"])
-    finally:
-        end_processes(processes_naming(ray_dir))
-        shutil.rmtree(ray_dir, ignore_errors=True)
-        os.environ.pop("RAY_TMPDIR", None) if old is None else os.environ.__setitem__("RAY_TMPDIR", old)
 
 
 def sampling_rates(exp_dir: Path) -> dict[tuple, float]:

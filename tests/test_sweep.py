@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ray_processes import REPO, end_processes, processes_naming
+from ray_processes import REPO, end_processes, own_ray_temp_dir, processes_naming
 
 from scaling_study.spec import parse_spec
 from scaling_study.sweep import SweepOptions, run_sweep
@@ -41,24 +41,10 @@ def trial_dirs(exp_dir: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def tiny_sweep(tmp_path_factory):
     """One real sweep shared by the contract tests: 0 and 1 env runners x 1 and 2 envs per runner."""
-    import shutil
-    import tempfile
-
-    ray_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")
-    old = os.environ.get("RAY_TMPDIR")
-    os.environ["RAY_TMPDIR"] = ray_dir
     storage = tmp_path_factory.mktemp("results")
     spec = parse_spec({**TINY, "search_space": {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2]}})
-    try:
-        exp_dir = run_sweep(spec, SweepOptions(storage_path=str(storage)), argv=["test"])
-        yield exp_dir
-    finally:
-        end_processes(processes_naming(ray_dir))
-        shutil.rmtree(ray_dir, ignore_errors=True)
-        if old is None:
-            os.environ.pop("RAY_TMPDIR", None)
-        else:
-            os.environ["RAY_TMPDIR"] = old
+    with own_ray_temp_dir():
+        yield run_sweep(spec, SweepOptions(storage_path=str(storage)), argv=["test"])
 
 
 def test_sweep_writes_a_standard_tune_directory_with_provenance(tiny_sweep):
