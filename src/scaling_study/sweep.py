@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +77,18 @@ def check_storage(storage: Path) -> None:
         probe = probe.parent
     if not probe.is_dir():
         raise SpecError(f"--storage-path {storage}: {probe} is a file; expected a directory to hold results")
-    if not os.access(probe, os.W_OK | os.X_OK):
+    if not os.access(probe, os.W_OK | os.X_OK) or not _can_create_in(probe):
         raise SpecError(f"--storage-path {storage}: {probe} is not writable; expected a directory you can write to")
+
+
+def _can_create_in(directory: Path) -> bool:
+    """Try it: for root os.access says yes everywhere, yet e.g. /sys refuses new directories.
+    The probe directory is removed at once, so a refusal still leaves nothing behind."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".scaling-study-probe-", dir=directory))
+    except OSError:
+        return False
+    return True
 
 
 def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) -> None:
@@ -183,17 +194,24 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     num_cpus = options.num_cpus or spec.num_cpus
     if not options.address:
         check_fit(spec, cluster.local_cpus(num_cpus), options.allow_pending)
-    resume = decide_resume(exp_dir, spec, options.restart)
+        resume = decide_resume(exp_dir, spec, options.restart)
     # Tune's default TensorBoard logger cannot write list values and is not needed here.
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     if not options.verbose:
         # The legacy reporter honours verbose=0; the new one prints a config box regardless.
         os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
-    cluster.route_ray_logs(None if options.verbose else exp_dir / SUITE_DIR / "ray.log")
+    log_file = None if options.verbose else exp_dir / SUITE_DIR / "ray.log"
+    # A cluster's CPUs are known only after joining it: until its fit check passes, Ray's log waits in
+    # a temp file, so a refusal writes nothing under the storage path.
+    early_log = _temp_log() if log_file and options.address else None
+    cluster.route_ray_logs(early_log or log_file)
     info = cluster.start_or_join(options.address, num_cpus, quiet=not options.verbose)
     try:
         if options.address:
             check_fit(spec, info.logical_cpus, options.allow_pending)
+            resume = decide_resume(exp_dir, spec, options.restart)
+            if early_log:
+                _move_log(early_log, log_file, cluster)
         params = trial_params(spec, info.logical_cpus)
         _print_plan(spec, params, info, exp_dir, resume)
         suite_dir = exp_dir / SUITE_DIR
@@ -203,11 +221,50 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
             provenance.write_json(suite_dir / "calibration.json", calibrate.calibrate(env_config(params[0])))
         todo = _trials_to_run(exp_dir, params, resume)
         if todo:
-            build_tuner(spec, params, todo, exp_dir, options).fit()
+            grid = build_tuner(spec, params, todo, exp_dir, options).fit()
+            _raise_if_interrupted(exp_dir, grid, todo, len(params))
         _print_summary(exp_dir)
     finally:
         ray.shutdown()
+        if early_log:
+            early_log.unlink(missing_ok=True)
     return exp_dir
+
+
+class SweepInterrupted(Exception):
+    """Tune stopped before every trial finished or errored (its SIGINT handler ends fit() quietly)."""
+
+    def __init__(self, exp_dir: Path, finished: int, total: int):
+        super().__init__(f"{finished} of {total} trials finished")
+        self.exp_dir, self.finished, self.total = exp_dir, finished, total
+
+
+def _raise_if_interrupted(exp_dir: Path, grid, todo: list[int], total: int) -> None:
+    """Trials neither in the ledger nor errored were cut short: Tune marks them TERMINATED on Ctrl-C,
+    so the ledger, not Tune's status, says what finished."""
+    from scaling_study.ledger import finished_trials
+
+    finished = finished_trials(exp_dir)
+    errored = {result.config["trial_index"] for result in grid if result.error is not None}
+    if set(todo) - set(finished) - errored:
+        raise SweepInterrupted(exp_dir, len(finished), total)
+
+
+def _temp_log() -> Path:
+    handle, path = tempfile.mkstemp(prefix="scaling-study-ray-", suffix=".log")
+    os.close(handle)
+    return Path(path)
+
+
+def _move_log(early_log: Path, log_file: Path, cluster) -> None:
+    import logging
+    import shutil
+
+    for handler in logging.root.handlers:
+        handler.close()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(early_log, log_file)
+    cluster.route_ray_logs(log_file)  # appends after what was copied
 
 
 def _trials_to_run(exp_dir: Path, params: list[dict[str, Any]], resume: bool) -> list[int]:
