@@ -170,7 +170,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def down(state_file: Path, grace_s: float = 10.0) -> int:
+def down(state_file: Path, grace_s: float = 5.0) -> int:
     """End this cluster's processes (SIGTERM, then SIGKILL after `grace_s`); return how many there were."""
     if not state_file.exists():
         print(f"No local cluster recorded at {state_file}; nothing to stop.")
