@@ -95,6 +95,26 @@ def split_address(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def resolve_auto(address: str) -> str:
+    """`auto` (Ray's word for "the cluster running on this machine") -> its HOST:PORT; Ray Client
+    addresses are refused, since Tune's driver must run inside the cluster."""
+    if address.startswith("ray://"):
+        raise ClusterError(
+            f"--address {address}: Ray Client addresses are not supported; run the sweep on the cluster's head "
+            f"(`ray exec`, `ray job submit`, or a KubeRay RayJob: see cluster/README.md) with its GCS address"
+        )
+    if address != "auto":
+        return address
+    try:
+        found = ray._private.services.canonicalize_bootstrap_address("auto")
+    except (ConnectionError, ValueError):
+        found = None
+    if not found:
+        raise ClusterError("--address auto: no running Ray cluster found on this machine; start one "
+                           "(`make cluster-up`) or give the head's HOST:PORT")
+    return found
+
+
 def is_this_machine(host: str) -> bool:
     if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
         return True
@@ -147,7 +167,7 @@ def preflight(address: str) -> Preflight:
     import subprocess
     import sys
 
-    host, port = split_address(address)
+    host, port = split_address(resolve_auto(address))
     enable_token_for_local_cluster(host)
     try:
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
