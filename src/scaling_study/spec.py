@@ -387,6 +387,7 @@ def trial_params(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, An
                 "seed": spec.seed + repeat,
                 "point": point_label(point, spec),
                 "warmup_iterations": spec.warmup_iterations,
+                "trial_timeout_s": spec.trial_timeout_s,
             })
     return params
 

@@ -9,6 +9,7 @@ import ray
 from ray import tune
 
 from scaling_study import envs, ppo
+from scaling_study.deadline import Deadline, TrialTimeout
 from scaling_study.metrics import lifetime_env_steps, scaling_metrics
 from scaling_study.spec import cpus_needed
 
@@ -27,8 +28,9 @@ def run_trial(params: dict[str, Any]) -> None:
     trial_started_at = time.time()
     envs.register()
     config = ppo.build_config(params)
+    deadline = Deadline(params.get("trial_timeout_s"))
     build_start = time.perf_counter()
-    algo = config.build_algo()
+    algo = deadline.run("building the algorithm", config.build_algo)
     setup_s = time.perf_counter() - build_start
     node_ids = _nodes_used(algo)
     facts = {
@@ -38,25 +40,43 @@ def run_trial(params: dict[str, Any]) -> None:
         "nodes": len(set(node_ids)),
         "node_ids": node_ids,
     }
-    previous_steps, iteration = 0, 0
+    previous_steps, iteration, stalled = 0, 0, False
     try:
         while True:
-            result = algo.train()
+            result = deadline.run(f"iteration {iteration + 1}", algo.train)
             iteration += 1
+            faults = fault_facts(result, params.get("num_env_runners", 0))
             scaling = scaling_metrics(
                 result,
                 previous_lifetime_steps=previous_steps,
-                warmup=iteration <= params.get("warmup_iterations", 0),
+                # An iteration short of env runners measures the fault, not the setting: left out too.
+                warmup=iteration <= params.get("warmup_iterations", 0) or faults["degraded"],
                 iter_ended_at=time.time(),
                 **facts,
+                **faults,
             )
             previous_steps = lifetime_env_steps(result)
             for key in TRAINABLE_KEYS:
                 result.pop(key, None)
             result["scaling"] = scaling
             tune.report(result)
+    except TrialTimeout:
+        stalled = True  # the stalled call still holds the algorithm; Tune ends this process instead
+        raise
     finally:
-        algo.stop()
+        if not stalled:
+            algo.stop()
+
+
+def fault_facts(result: dict[str, Any], num_env_runners: int) -> dict[str, Any]:
+    """Env runner health this iteration, from RLlib's `fault_tolerance` group: restarts so far, and
+    whether fewer runners than asked for were healthy (a dead runner samples nothing until restored)."""
+    tolerance = result.get("fault_tolerance") or {}
+    healthy = tolerance.get("num_healthy_workers", num_env_runners)
+    return {
+        "env_runner_restarts": int(tolerance.get("num_remote_worker_restarts", 0)),
+        "degraded": bool(num_env_runners) and healthy < num_env_runners,
+    }
 
 
 def _nodes_used(algo) -> list[str]:

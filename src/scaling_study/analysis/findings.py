@@ -151,9 +151,16 @@ def trial_state_warnings(trials: pd.DataFrame) -> list[str]:
     for _, trial in trials[trials["errored"]].iterrows():
         reason = f": {trial['error']}" if trial["error"] else ""
         warnings.append(f"Trial {trial_label(trial)} errored{reason}")
-    for _, trial in trials[trials["status"].isin(["RUNNING", "PENDING", "PAUSED"])].iterrows():
+    # An errored trial's state in experiment_state can lag (still RUNNING): its error.txt says more.
+    unfinished = trials["status"].isin(["RUNNING", "PENDING", "PAUSED"]) & ~trials["errored"]
+    for _, trial in trials[unfinished].iterrows():
         warnings.append(f"Trial {trial_label(trial)} was still {trial['status']} when read: "
                         f"its last iterations may be missing.")
+    restarted = trials[pd.to_numeric(trials.get("env_runner_restarts"), errors="coerce").fillna(0) > 0] \
+        if "env_runner_restarts" in trials else trials.iloc[:0]
+    for _, trial in restarted.iterrows():
+        warnings.append(f"Trial {trial_label(trial)}: {int(trial['env_runner_restarts'])} env runner restart(s) "
+                        f"after runners died; iterations short of runners are left out of throughput.")
     return warnings
 
 

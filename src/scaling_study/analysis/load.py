@@ -45,6 +45,8 @@ ROW_KEYS = {
     "iter_ended_at": ["scaling/iter_ended_at"],
     "nodes": ["scaling/nodes"],
     "node_ids": ["scaling/node_ids"],
+    # env runners RLlib restarted after they died, so far in the trial (restart_failed_env_runners)
+    "env_runner_restarts": ["scaling/env_runner_restarts", "fault_tolerance/num_remote_worker_restarts"],
 }
 
 # Our name -> the names RLlib and courses have used for it in params.json, newest first.
@@ -230,6 +232,7 @@ def summarise_trials(trials: pd.DataFrame, it: pd.DataFrame) -> pd.DataFrame:
         "node_ip": grouped["node_ip"].first(),
         "node_ids": grouped["node_ids"].agg(lambda s: ",".join(sorted({n for v in s for n in parse_node_ids(v)}))),
         "restarts_seen": (it["iterations_since_restore"] == 1).groupby(it["trial"]).sum() - 1,
+        "env_runner_restarts": grouped["env_runner_restarts"].max(),
     })
     merged = trials.merge(facts, left_on="trial", right_index=True, how="left")
     merged["restarts"] = merged["restarts"].fillna(merged["restarts_seen"].clip(lower=0))

@@ -17,7 +17,7 @@ from .findings import Findings
 from .meta import RunInfo
 
 TRIAL_COLUMNS = ["trial_id", "trial", "point", "num_env_runners", "num_envs_per_env_runner", "repeat", "seed",
-                 "cpus", "status", "errored", "error", "restarts", "skipped", "iterations",
+                 "cpus", "status", "errored", "error", "restarts", "env_runner_restarts", "skipped", "iterations",
                  "measured_iterations", "env_steps_per_s", "setup_s", "nodes", "node_ids", "hostname",
                  "started", "ended", "started_at", "ended_at", "duration_s", "window_exact"]
 
