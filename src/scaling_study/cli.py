@@ -12,6 +12,7 @@ import sys
 from scaling_study.spec import SpecError
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,15 +76,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from scaling_study.sweep import SweepInterrupted
+
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except SpecError as err:
         print(f"scaling-study: {err}", file=sys.stderr)
         return USAGE_ERROR
+    except SweepInterrupted as stop:
+        print(f"Interrupted. {stop.finished} of {stop.total} trials finished and are kept; "
+              f"{_resume_hint(argv)}", file=sys.stderr)
+        return INTERRUPTED
     except KeyboardInterrupt:
-        print("scaling-study: interrupted", file=sys.stderr)
-        return 130
+        hint = f"; {_resume_hint(argv)}" if args.command == "sweep" else ""
+        print(f"Interrupted{hint}", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _resume_hint(argv: list[str] | None) -> str:
+    """The command that resumes: the same one, less --restart (which would throw the results away)."""
+    import shlex
+
+    words = [w for w in (sys.argv[1:] if argv is None else argv) if w != "--restart"]
+    return "run the same command again to resume: " + shlex.join(["scaling-study", *words])
 
 
 def _sweep(args: argparse.Namespace) -> int:
