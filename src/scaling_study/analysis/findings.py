@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from .effects import setting_effects
 from .load import Experiment
 
 PHASE_WORDS = {"sample": "sampling", "learn": "learning", "sync": "synchronising weights",
@@ -26,6 +27,7 @@ class Findings:
     bottleneck: str
     self_check: str
     warnings: list[str] = field(default_factory=list)
+    effects: list[str] = field(default_factory=list)  # what raising each swept setting buys
 
 
 def ranked(summary: pd.DataFrame) -> pd.DataFrame:
@@ -192,4 +194,4 @@ def find(experiment: Experiment, summary: pd.DataFrame) -> Findings:
     origin = (float(best["cpus"].iloc[0]), float(best["speedup"].iloc[0]))
     return Findings(fastest, runner_up, apart, fit, origin, ceiling, amdahl_sentence(fit, ceiling),
                     bottleneck_sentence(fastest, fit, ceiling), amdahl_self_check(best, base),
-                    collect_warnings(experiment, summary))
+                    collect_warnings(experiment, summary), setting_effects(summary))

@@ -79,6 +79,7 @@ def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | 
         verdict = ("the intervals do not overlap: the difference is real" if findings.distinguishable
                    else "the intervals overlap: these repeats cannot tell them apart")
         items.append(f"Next fastest: {second['point']} at {throughput_text(second)}; {verdict}.")
+    items += findings.effects
     items += [f"Bottleneck: {findings.bottleneck}", findings.amdahl_sentence, findings.self_check]
     if calibration and calibration.get("steps_per_s_per_core"):
         items.append(f"Physical limit: the raw env ({calibration.get('env_id', 'env')}) runs "

@@ -1,0 +1,61 @@
+"""What each swept setting buys: the plain-language answer to "does adding X pay, here?".
+
+For every setting that varies across grid points, points that differ only in that setting are paired,
+lowest value against highest, and the throughput ratio is summarised as one sentence, e.g.
+"Raising num_env_runners from 0 to 1 gives 0.71x the throughput (median of 3 comparisons): it does
+not pay here."
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import pandas as pd
+
+PAYS, COSTS = 1.10, 0.95  # ratios beyond which a change clearly pays, or clearly costs
+
+
+def settings_of(point: str) -> dict[str, str]:
+    """'num_env_runners=1, num_envs_per_env_runner=4' -> {'num_env_runners': '1', ...}."""
+    pairs = (part.split("=", 1) for part in str(point).split(", ") if "=" in part)
+    return {key: value for key, value in pairs}
+
+
+def _ordered(values: list[str]) -> tuple[list[str], bool]:
+    """The values in order, and whether they are numbers (so 'raising' one means something)."""
+    try:
+        return sorted(values, key=float), True
+    except ValueError:
+        return sorted(values), False
+
+
+def effect_of(setting: str, table: pd.DataFrame) -> str | None:
+    """One sentence for `setting`, or None when no two points differ in it alone."""
+    values, numeric = _ordered(table[setting].dropna().unique().tolist())
+    if len(values) < 2:
+        return None
+    low, high = values[0], values[-1]
+    others = [c for c in table.columns if c not in (setting, "env_steps_per_s")]
+    ratios = []
+    for _, group in table.groupby(others, dropna=False) if others else [(None, table)]:
+        rates = group.set_index(setting)["env_steps_per_s"]
+        if low in rates.index and high in rates.index:
+            ratios.append(float(rates[high] / rates[low]))
+    if not ratios:
+        return None
+    ratio = statistics.median(ratios)
+    verdict = ("it pays here" if ratio >= PAYS else "it does not pay here" if ratio < COSTS
+               else "it makes little difference here")
+    spread = f", from {min(ratios):.2f}x to {max(ratios):.2f}x" if len(ratios) > 1 else ""
+    verb = "Raising" if numeric else "Changing"
+    return (f"{verb} {setting} from {low} to {high} gives {ratio:.2f}x the throughput (median of "
+            f"{len(ratios)} comparison(s){spread}): {verdict}.")
+
+
+def setting_effects(summary: pd.DataFrame) -> list[str]:
+    """A sentence per swept setting, in the order the point labels name them."""
+    rows = [settings_of(p) for p in summary["point"]]
+    table = pd.DataFrame(rows).assign(env_steps_per_s=summary["env_steps_per_s"].to_numpy())
+    table = table.dropna(subset=["env_steps_per_s"])
+    sentences = (effect_of(setting, table) for setting in table.columns if setting != "env_steps_per_s")
+    return [s for s in sentences if s]
