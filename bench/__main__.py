@@ -1,0 +1,89 @@
+"""`python -m bench [--quick] [--only NAME ...]`: run the benchmarks and write BENCHMARKS.md.
+
+A full run writes BENCHMARKS.md at the repository root; --quick or --only write to the scratch
+directory unless --out is given, so a partial run never replaces the full report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from bench import analysis_speed, course, distance_to_limit, harness_tax, machine, report, sweep_efficiency
+from bench.context import FULL, QUICK, Context
+from bench.test_support import REPO
+
+BENCHMARKS = {
+    "harness_tax": ("Harness tax: the suite against a bare RLlib loop", harness_tax.run),
+    "sweep_efficiency": ("Sweep efficiency: the suite against a plain Tune script", sweep_efficiency.run),
+    "distance_to_limit": ("Distance to the limit: the default experiment", distance_to_limit.run),
+    "course": ("The course, reproduced", course.run),
+    "analysis_speed": ("Analysis speed: 100 trials x 20 iterations", analysis_speed.run),
+}
+
+
+def parse_args(argv: list[str] | None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny budgets, to check the harness (2-3 minutes)")
+    parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
+                        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
+    parser.add_argument("--out", type=Path, help="report path (default: BENCHMARKS.md for a full run)")
+    parser.add_argument("--quiet-load", type=float, default=0.7, help="1-minute load to wait for (default 0.7)")
+    parser.add_argument("--max-wait", type=float, default=None,
+                        help="seconds to wait for that load before starting anyway (default 600; 0 with --quick)")
+    parser.add_argument("--keep-work", action="store_true", help="keep the scratch directory (logs, Tune dirs)")
+    return parser.parse_args(argv)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run_one(name: str, ctx: Context) -> report.SectionResult:
+    title, benchmark = BENCHMARKS[name]
+    log(f"{name}: {title}")
+    before, start = machine.load_average(), time.perf_counter()
+    outcome, error = None, None
+    try:
+        outcome = benchmark(ctx)
+    except Exception:  # noqa: BLE001  (one benchmark failing must not lose the others' figures)
+        error = traceback.format_exc(limit=3)
+        log(f"{name} FAILED:\n{error}")
+    return report.SectionResult(name, title, outcome, before, machine.load_average(), time.perf_counter() - start, error)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    budget = QUICK if args.quick else FULL
+    names = args.only or list(BENCHMARKS)
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir="/tmp"))
+    complete = not args.quick and not args.only
+    out = args.out or (REPO / "BENCHMARKS.md" if complete else work / "BENCHMARKS.md")
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    max_wait = args.max_wait if args.max_wait is not None else (0 if args.quick else 600)
+    quiet = machine.wait_until_quiet(args.quiet_load, max_wait, log=log)
+    log(f"load average {quiet.load_at_end}; scratch directory {work}; report {out}")
+    started, facts = time.perf_counter(), machine.describe()
+    sections = []
+    try:
+        for name in names:
+            sections.append(run_one(name, Context(budget, work, log)))
+            report.write(out, report.header(facts, command, quiet, time.perf_counter() - started, args.quick), sections)
+    finally:
+        if not args.keep_work:
+            keep = out if out.is_relative_to(work) else None
+            for entry in work.iterdir():
+                if keep is None or entry != keep:
+                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+    log(f"wrote {out}")
+    return 0 if all(s.outcome is not None for s in sections) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

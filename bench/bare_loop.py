@@ -1,0 +1,72 @@
+"""The harness-tax baseline: a bare `algo.train()` loop in the driver, no Tune, no suite.
+
+    python -m bench.bare_loop bench/specs/harness_tax.yaml [--torch-threads 1]
+
+Builds the file's single point by hand (bench.bare_config), trains it for the file's iterations and
+prints one line `BENCH_RESULT {json}`: the build time and, per iteration, env steps sampled
+(env_runners/num_env_steps_sampled), time_this_iter_s and their ratio.
+
+Ray is started as the suite starts it (2 CPUs, no dashboard, bound to 127.0.0.1). The difference in
+layout: here the Algorithm (and its local learner) lives in this driver process; in the suite it lives
+in a Tune trial actor, with Tune's controller in the driver beside it. Ray gives that 1-CPU actor
+OMP_NUM_THREADS=1, so torch runs one thread there; this loop pins torch to the same by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any
+
+
+def iteration_row(iteration: int, result: dict[str, Any]) -> dict[str, Any]:
+    """One iteration's throughput, from RLlib's own result keys."""
+    env_steps = int(result["env_runners"]["num_env_steps_sampled"])
+    seconds = float(result["time_this_iter_s"])
+    return {"iteration": iteration, "env_steps": env_steps, "time_this_iter_s": seconds,
+            "env_steps_per_s": env_steps / seconds}
+
+
+def median_throughput(rows: list[dict[str, Any]], warmup_iterations: int) -> float:
+    """Median env steps/s over the iterations after warmup (the suite's own rule)."""
+    return statistics.median(r["env_steps_per_s"] for r in rows if r["iteration"] > warmup_iterations)
+
+
+def run_loop(path: str, torch_threads: int) -> dict[str, Any]:
+    import ray
+    import torch
+
+    from bench.bare_config import build_config
+    from bench.grid_file import read_grid
+
+    grid = read_grid(path)
+    if len(grid.points) != 1:
+        raise SystemExit(f"{path}: the bare loop runs one point; this file has {len(grid.points)}")
+    torch.set_num_threads(torch_threads)
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    try:
+        config = build_config(grid.points[0], env_id=grid.env_id)
+        started = time.perf_counter()
+        algo = config.build_algo()
+        build_s = time.perf_counter() - started
+        rows = [iteration_row(i, algo.train()) for i in range(1, grid.iterations + 1)]
+        algo.stop()
+    finally:
+        ray.shutdown()
+    return {"build_s": build_s, "torch_threads": torch.get_num_threads(), "iterations": rows,
+            "env_steps_per_s": median_throughput(rows, grid.warmup_iterations)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", help="a one-point experiment file, e.g. bench/specs/harness_tax.yaml")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch intra-op threads (default 1: what Ray gives the suite's 1-CPU trial actor)")
+    args = parser.parse_args(argv)
+    print("BENCH_RESULT " + json.dumps(run_loop(args.experiment, args.torch_threads)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

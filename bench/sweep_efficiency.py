@@ -1,0 +1,133 @@
+"""Benchmark 2, sweep efficiency: the trials' own time over the sweep's wall time, suite against plain Tune.
+
+Own time of a trial: build + iterations (suite: setup_s + sum of scaling/iter_s; plain script: its
+trainable's build_s + Tune's time_total_s, the sum of the algorithm's time_this_iter_s). Wall time: the
+whole command, end to end, in a subprocess. Goal: the suite at least 0.9, and ahead of the plain script.
+On the 6-trial grid a third arm runs the suite with a proposed change (bench.what_if).
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from bench import compare, markdown, sweeps, timeline, what_if
+from bench.context import Context, KeyFigure, Outcome, verdict
+from bench.spec_files import EXPERIMENTS, SPECS, relative, shrunk
+
+GOAL = 0.9
+SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {what_if.REUSE_ACTORS.name}"
+
+
+def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
+    """(label, experiment file, whether to add the what-if arm)."""
+    if not ctx.budget.quick:
+        return [("smoke", EXPERIMENTS / "smoke.yaml", False), ("grid6", SPECS / "grid6.yaml", True)]
+    return [("smoke (quick)", shrunk(EXPERIMENTS / "smoke.yaml", ctx.work / "specs", iterations=2), False),
+            ("grid6 (quick)", shrunk(SPECS / "grid6.yaml", ctx.work / "specs", iterations=2,
+                                     search_space={"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]}), True)]
+
+
+def arms(ctx: Context, label: str, spec: Path, with_what_if: bool) -> dict:
+    slug = label.split()[0]
+
+    def place(arm: str, i: int) -> tuple[Path, Path]:
+        name = f"eff-{slug}-{arm}-{i}"
+        return ctx.work / name, ctx.work / f"{name}.log"
+
+    found = {SUITE: lambda i: sweeps.suite_sweep(spec, *place("suite", i)),
+             PLAIN: lambda i: sweeps.plain_sweep(spec, *place("plain", i))}
+    patched = what_if.patched_copy(what_if.REUSE_ACTORS, ctx.work) if with_what_if else None
+    if patched is not None:
+        found[WHAT_IF] = lambda i: sweeps.suite_sweep(spec, *place("reuse", i), env={"PYTHONPATH": str(patched)})
+    return found
+
+
+def median_segments(runs: list[sweeps.MeasuredSweep]) -> dict[str, float]:
+    per_run = [timeline.segments(r.times) for r in runs]
+    return {name: statistics.median(s[name] for s in per_run) for name in timeline.SEGMENTS}
+
+
+def segment_table(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
+    medians = {arm: median_segments(r) for arm, r in runs.items()}
+    rows = [[name, *(f"{medians[arm][name]:.1f}" for arm in runs)] for name in timeline.SEGMENTS]
+    rows.append(["wall time", *(f"{statistics.median(r.times.wall_s for r in runs[arm]):.1f}" for arm in runs)])
+    return markdown.table(["where the wall time goes (median s over runs)", *runs], rows,
+                          align_right=tuple(range(1, len(runs) + 1)))
+
+
+def runs_table(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
+    rows = [[arm, compare.values_text([r.times.wall_s for r in rs], compare.share),
+             compare.values_text([r.times.own_s for r in rs], compare.share),
+             compare.values_text([r.efficiency for r in rs], compare.share),
+             f"{statistics.median(r.efficiency for r in rs):.2f}"] for arm, rs in runs.items()]
+    return markdown.table(["arm", "wall s (each run)", "trials' own s (each run)", "efficiency (each run)",
+                           "median efficiency"], rows, align_right=(4,))
+
+
+def what_if_text(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
+    wall = {arm: statistics.median(r.times.wall_s for r in runs[arm]) for arm in (SUITE, WHAT_IF)}
+    between = {arm: median_segments(runs[arm])[timeline.BETWEEN] for arm in (SUITE, WHAT_IF)}
+    own = {arm: statistics.median(r.times.own_s for r in runs[arm]) for arm in (SUITE, WHAT_IF)}
+    return (f"What-if, {what_if.REUSE_ACTORS.name} in sweep.py ({what_if.REUSE_ACTORS.why}): wall time "
+            f"{wall[SUITE]:.1f} -> {wall[WHAT_IF]:.1f} s (median), time between trials {between[SUITE]:.1f} -> "
+            f"{between[WHAT_IF]:.1f} s. The trials' own time falls too ({own[SUITE]:.1f} -> {own[WHAT_IF]:.1f} s): "
+            f"a reused process has RLlib's lazy imports and torch's first-use costs behind it, so the setup_s of "
+            f"a trial that gets a reused actor no longer includes them.")
+
+
+def where_it_goes(label: str, runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
+    """The suite's overheads of one workload in words, with the trial length 0.9 would need."""
+    seg = median_segments(runs[SUITE])
+    trials = len(runs[SUITE][0].times.trials)
+    fixed, per_trial = timeline.overheads(seg, trials)
+    own_each = seg[timeline.OWN] / trials
+    needed = timeline.own_seconds_needed(GOAL, fixed, per_trial, trials)
+    text = (
+        f"Where the rest of the suite's time goes ({label}, medians): {fixed:.1f} s once per sweep - Python and "
+        f"imports before Ray starts {seg[timeline.BEFORE_RAY]:.1f} s (RLlib and torch are imported there; the "
+        f"plain script pays the same later, in its Tune set-up), Ray start {seg[timeline.RAY_START]:.1f} s, "
+        f"calibration {seg[timeline.CALIBRATION]:.1f} s (the suite's own; the plain script has none), Tune set-up "
+        f"and the first trial's process {seg[timeline.BEFORE_FIRST_TRIAL]:.1f} s, Ray shutdown and exit "
+        f"{seg[timeline.SHUTDOWN]:.1f} s - and {per_trial:.1f} s per trial, mostly its fresh actor importing RLlib "
+        f"and torch ({seg[timeline.ACTOR_IMPORTS] / trials:.1f} s) and the gap before it "
+        f"({seg[timeline.BETWEEN] / max(trials - 1, 1):.1f} s per gap). Against {own_each:.1f} s of own time per "
+        f"trial, that caps the efficiency; {GOAL} would need about {needed:.0f} s of own time per trial with "
+        f"{trials} trials and these overheads."
+    )
+    if WHAT_IF in runs:
+        fixed_w, per_trial_w = timeline.overheads(median_segments(runs[WHAT_IF]), trials)
+        text += (f" With {what_if.REUSE_ACTORS.name} the overhead per trial falls to {per_trial_w:.1f} s "
+                 f"(about {timeline.own_seconds_needed(GOAL, fixed_w, per_trial_w, trials):.0f} s of own time "
+                 f"per trial would then reach {GOAL}).")
+    return text
+
+
+def run(ctx: Context) -> Outcome:
+    sections, figures, commands = [], [], ["python -m bench --only sweep_efficiency"]
+    for label, spec, with_what_if in workloads(ctx):
+        runs, order = compare.alternate(arms(ctx, label, spec, with_what_if), ctx.budget.efficiency_rounds, ctx.log)
+        comparison = compare.Comparison(SUITE, PLAIN, [r.efficiency for r in runs[SUITE]],
+                                        [r.efficiency for r in runs[PLAIN]], order)
+        met = comparison.a_median >= GOAL and comparison.a_median > comparison.b_median
+        trials = len(runs[SUITE][0].times.trials)
+        sections += [
+            f"### {label}: {relative(spec)}, {trials} trials",
+            f"Run order: {', '.join(order)}.",
+            runs_table(runs),
+            f"**Suite efficiency {comparison.a_median:.2f}** (goal >= {GOAL}), plain Tune {comparison.b_median:.2f}; "
+            f"suite / plain = {comparison.ratio:.2f}: {'met' if met else 'not met'}.",
+            segment_table(runs),
+        ]
+        sections.append(where_it_goes(label, runs))
+        if WHAT_IF in runs:
+            sections.append(what_if_text(runs))
+            change = what_if.REUSE_ACTORS
+            commands.append(f"what-if: copy src/scaling_study to DIR/scaling_study, change `{change.old}` to "
+                            f"`{change.new}` in its {change.module}, run the suite command with PYTHONPATH=DIR")
+        figures.append(KeyFigure(f"sweep efficiency, {label}: suite (plain Tune)",
+                                 f"{comparison.a_median:.2f} ({comparison.b_median:.2f})",
+                                 f">= {GOAL} and ahead of plain", verdict(met)))
+        commands += [" ".join(["scaling-study", *sweeps.suite_command(Path(relative(spec)), Path("TMP"))[1:]]),
+                     " ".join(["python", *sweeps.plain_command(Path(relative(spec)), Path("TMP"))[1:]])]
+    return Outcome("\n\n".join(sections), figures, commands)

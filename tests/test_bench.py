@@ -1,0 +1,193 @@
+"""The bench's pure parts (A/B alternation, medians and ratios, tables, the timeline split, reading
+experiment files, the report), the bare loop's config against the suite's own, and the bare loop on a
+tiny budget. The benchmarks themselves are not tests: `python -m bench --quick` checks them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench import compare, markdown, report, timeline
+from bench.bare_loop import iteration_row, median_throughput
+from bench.context import KeyFigure, Outcome
+from bench.grid_file import read_grid
+from bench.runner import session_started_at
+from bench.spec_files import SPECS, shrunk
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_arms_alternate_and_flip_order_every_round():
+    calls = []
+    arms = {"A": lambda i: calls.append(("A", i)) or 10 + i, "B": lambda i: calls.append(("B", i)) or 20 + i}
+    outcomes, order = compare.alternate(arms, rounds=3, log=lambda _: None)
+    assert order == ["A", "B", "B", "A", "A", "B"]
+    assert calls == [("A", 0), ("B", 0), ("B", 1), ("A", 1), ("A", 2), ("B", 2)]
+    assert outcomes == {"A": [10, 11, 12], "B": [20, 21, 22]}
+
+
+def test_three_arms_reverse_every_other_round():
+    arms = {name: (lambda i, name=name: name + str(i)) for name in "ABC"}
+    outcomes, order = compare.alternate(arms, rounds=2, log=lambda _: None)
+    assert order == ["A", "B", "C", "C", "B", "A"]
+    assert outcomes["C"] == ["C0", "C1"]
+
+
+def test_comparison_reports_medians_and_their_ratio():
+    c = compare.Comparison("suite", "bare loop", a=[1900.0, 2000.0, 2300.0], b=[2100.0, 1000.0, 2000.0])
+    assert c.a_median == 2000.0 and c.b_median == 2000.0 and c.ratio == 1.0
+    rows = compare.comparison_rows(c)
+    assert rows[0] == ["suite", "1,900; 2,000; 2,300", "2,000"]
+    assert rows[1] == ["bare loop", "2,100; 1,000; 2,000", "2,000"]
+    assert rows[2] == ["ratio suite / bare loop", "", "1.000"]
+
+
+def test_markdown_table_escapes_pipes_and_aligns_numbers():
+    text = markdown.table(["name", "value"], [["a|b", 1.5]], align_right=(1,))
+    assert text.splitlines() == ["| name | value |", "| --- | ---: |", "| a\\|b | 1.5 |"]
+
+
+def test_duration_and_load_text():
+    assert markdown.duration(9.94) == "9.9 s"
+    assert markdown.duration(125) == "2m05s"
+    assert markdown.load_text((0.5, 1.25, 2.0)) == "0.50 / 1.25 / 2.00"
+
+
+def test_timeline_segments_add_up_to_the_wall_time():
+    trials = [timeline.TrialTimes(started_at=110.0, setup_s=2.0, iter_s=[1.0, 1.0], last_iter_ended_at=114.5),
+              timeline.TrialTimes(started_at=118.5, setup_s=5.0, iter_s=[1.0], last_iter_ended_at=124.6)]
+    times = timeline.SweepTimes(launched_at=100.0, exited_at=130.0, trials=trials, ray_init_at=103.0,
+                                ray_ready_at=106.0, calibration=(106.5, 108.0), finished_at=125.0)
+    s = timeline.segments(times)
+    assert s[timeline.BEFORE_RAY] == 3.0 and s[timeline.RAY_START] == 3.0
+    assert s[timeline.BEFORE_CALIBRATION] == 0.5 and s[timeline.CALIBRATION] == 1.5
+    assert s[timeline.BEFORE_FIRST_TRIAL] == 2.0
+    assert s[timeline.OWN] == 10.0
+    assert s[timeline.INSIDE] == pytest.approx(0.5 + 0.1)
+    assert s[timeline.BETWEEN] == 4.0
+    assert s[timeline.AFTER_LAST] == pytest.approx(0.4) and s[timeline.SHUTDOWN] == 5.0
+    assert sum(s.values()) == pytest.approx(times.wall_s)
+    assert times.efficiency == pytest.approx(10.0 / 30.0)
+
+
+def test_timeline_splits_actor_imports_and_knows_reused_actors():
+    trials = [timeline.TrialTimes(started_at=110.0, setup_s=2.0, iter_s=[1.0], last_iter_ended_at=113.0),
+              timeline.TrialTimes(started_at=113.5, setup_s=0.5, iter_s=[1.0], last_iter_ended_at=115.0),
+              timeline.TrialTimes(started_at=121.0, setup_s=4.0, iter_s=[1.0], last_iter_ended_at=126.0)]
+    times = timeline.SweepTimes(launched_at=100.0, exited_at=128.0, trials=trials, ray_ready_at=105.0,
+                                actor_started_at=[107.0, 118.0])  # the second trial reused the first actor
+    assert timeline.fresh_actor_starts(trials, [107.0, 118.0]) == [107.0, None, 118.0]
+    s = timeline.segments(times)
+    assert s[timeline.BEFORE_FIRST_TRIAL] == 2.0
+    assert s[timeline.ACTOR_IMPORTS] == 3.0 + 3.0
+    assert s[timeline.BETWEEN] == 0.5 + 3.0
+    assert sum(s.values()) == pytest.approx(28.0)
+
+
+def test_overheads_and_the_trial_length_an_efficiency_needs():
+    seconds = dict.fromkeys(timeline.SEGMENTS, 0.0)
+    seconds.update({timeline.RAY_START: 6.0, timeline.SHUTDOWN: 4.0, timeline.OWN: 20.0,
+                    timeline.ACTOR_IMPORTS: 8.0, timeline.BETWEEN: 3.0, timeline.INSIDE: 1.0})
+    fixed, per_trial = timeline.overheads(seconds, trials=4)
+    assert (fixed, per_trial) == (10.0, 3.0)
+    needed = timeline.own_seconds_needed(0.9, fixed, per_trial, trials=4)
+    assert needed == pytest.approx(9 * 5.5)
+    assert needed / (needed + per_trial + fixed / 4) == pytest.approx(0.9)
+
+
+def test_timeline_folds_unknown_marks_into_the_next_segment():
+    trials = [timeline.TrialTimes(started_at=110.0, setup_s=1.0, iter_s=[1.0], last_iter_ended_at=112.0)]
+    s = timeline.segments(timeline.SweepTimes(launched_at=100.0, exited_at=115.0, trials=trials, ray_ready_at=105.0))
+    assert s[timeline.BEFORE_RAY] == 0.0 and s[timeline.RAY_START] == 5.0
+    assert s[timeline.CALIBRATION] == 0.0 and s[timeline.BEFORE_FIRST_TRIAL] == 5.0
+    assert s[timeline.AFTER_LAST] == 3.0 and s[timeline.SHUTDOWN] == 0.0
+    assert sum(s.values()) == pytest.approx(15.0)
+
+
+def test_experiment_files_expand_as_the_suite_expands_them():
+    from scaling_study.spec import load_spec, trial_params
+
+    for name in ("grid6.yaml", "harness_tax.yaml"):
+        grid = read_grid(SPECS / name)
+        suite = trial_params(load_spec(SPECS / name), cluster_cpus=2)
+        keys = ("num_env_runners", "num_envs_per_env_runner")
+        assert [tuple(p[k] for k in keys) for p in grid.points] == [tuple(p[k] for k in keys) for p in suite]
+    assert read_grid(SPECS / "grid6.yaml").axes == {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2, 4]}
+
+
+def test_quick_copies_are_valid_experiment_files(tmp_path):
+    from scaling_study.spec import load_spec
+
+    copy = shrunk(REPO / "experiments" / "course.yaml", tmp_path, iterations=1, repeats=1,
+                  fixed={"train_batch_size_per_learner": 1000})
+    spec = load_spec(copy)
+    assert spec.name == "course" and spec.stop == {"training_iteration": 1} and spec.warmup_iterations == 0
+    assert spec.fixed["train_batch_size_per_learner"] == 1000 and spec.repeats == 1
+
+
+def test_bare_config_matches_the_suites_config():
+    """The harness-tax arms must train the same PPO: every setting that shapes the work is equal."""
+    from bench.bare_config import build_config
+    from scaling_study import ppo
+    from scaling_study.spec import load_spec, trial_params
+
+    spec = SPECS / "harness_tax.yaml"
+    bare = build_config(read_grid(spec).points[0])
+    suite = ppo.build_config(trial_params(load_spec(spec), cluster_cpus=2)[0])
+    for key in ("num_env_runners", "num_envs_per_env_runner", "train_batch_size_per_learner", "minibatch_size",
+                "num_epochs", "num_learners", "num_cpus_per_env_runner", "seed", "framework_str", "lr", "gamma",
+                "rollout_fragment_length", "gym_env_vectorize_mode"):
+        assert getattr(bare, key) == getattr(suite, key), key
+    assert bare.model_config["fcnet_hiddens"] == suite.model_config["fcnet_hiddens"] == [32, 32]
+    # Both one-hot FrozenLake's Discrete observations with RLlib's FlattenObservations connector.
+    connectors = [type(c._env_to_module_connector(None, None, None)).__name__ for c in (bare, suite)]
+    assert connectors == ["FlattenObservations", "FlattenObservations"]
+
+
+def test_bare_loop_throughput_leaves_warmup_out():
+    results = [{"env_runners": {"num_env_steps_sampled": 1000}, "time_this_iter_s": s} for s in (4.0, 1.0, 0.5, 2.0)]
+    rows = [iteration_row(i, r) for i, r in enumerate(results, 1)]
+    assert rows[0] == {"iteration": 1, "env_steps": 1000, "time_this_iter_s": 4.0, "env_steps_per_s": 250.0}
+    assert median_throughput(rows, warmup_iterations=1) == 1000.0
+
+
+def test_session_names_carry_their_start_time():
+    from datetime import datetime
+
+    expected = datetime(2026, 11, 25, 3, 6, 23, 31433).timestamp()
+    assert session_started_at("session_2026-11-25_03-06-23_031433_10843") == expected
+
+
+def test_report_lists_key_figures_load_and_commands(tmp_path):
+    outcome = Outcome("body text", [KeyFigure("ratio", "0.99", ">= 0.97", "yes")], ["python -m bench --only x"])
+    sections = [report.SectionResult("x", "Harness tax", outcome, (1.0, 2.0, 3.0), (0.5, 1.0, 1.5), 61.0),
+                report.SectionResult("y", "Broken", None, (0, 0, 0), (0, 0, 0), 1.0, error="RunFailed: boom\nmore")]
+    path = tmp_path / "BENCHMARKS.md"
+    report.write(path, "# Benchmarks", sections)
+    text = path.read_text()
+    assert "| Harness tax | ratio | 0.99 | >= 0.97 | yes |" in text
+    assert "| Broken | failed | RunFailed: boom |  |  |" in text
+    assert "Load average before 1.00 / 2.00 / 3.00, after 0.50 / 1.00 / 1.50; took 1m01s." in text
+    assert "    python -m bench --only x" in text
+
+
+@pytest.mark.ray
+def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
+    """The real script, in a subprocess with its own RAY_TMPDIR (ended afterwards): 0 env runners, 2 tiny
+    iterations."""
+    from bench import runner
+
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "tiny", "env": {"id": "FrozenLake-v1"}, "search_space": [{"num_env_runners": 0}],
+        "fixed": {"train_batch_size_per_learner": 64, "minibatch_size": 32, "num_epochs": 1, "fcnet_hiddens": [8]},
+        "stop": {"training_iteration": 2}, "warmup_iterations": 1,
+    }))
+    done = runner.run(runner.python("-m", "bench.bare_loop", str(spec)), tmp_path / "bare.log", timeout_s=300)
+    result = json.loads(done.first_line("BENCH_RESULT ")[1].split(" ", 1)[1])
+    assert [r["iteration"] for r in result["iterations"]] == [1, 2]
+    assert all(r["env_steps"] >= 64 for r in result["iterations"])
+    assert result["torch_threads"] == 1 and result["env_steps_per_s"] > 0 and done.ray_sessions
