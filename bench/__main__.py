@@ -58,6 +58,16 @@ def run_one(name: str, ctx: Context) -> report.SectionResult:
     return report.SectionResult(name, title, outcome, before, machine.load_average(), time.perf_counter() - start, error)
 
 
+def remove_scratch(work: Path, keep: Path) -> None:
+    """Remove the scratch directory, except the report when it was written there."""
+    if not keep.is_relative_to(work):
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    for entry in work.iterdir():
+        if entry != keep:
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     budget = QUICK if args.quick else FULL
@@ -77,10 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             report.write(out, report.header(facts, command, quiet, time.perf_counter() - started, args.quick), sections)
     finally:
         if not args.keep_work:
-            keep = out if out.is_relative_to(work) else None
-            for entry in work.iterdir():
-                if keep is None or entry != keep:
-                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            remove_scratch(work, keep=out)
     log(f"wrote {out}")
     return 0 if all(s.outcome is not None for s in sections) else 1
 

@@ -53,6 +53,18 @@ def alternate(arms: dict[str, Callable[[int], Any]], rounds: int,
     return outcomes, order
 
 
+def ratio_of_medians_ci(a: list[float], b: list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Bootstrap interval of median(a) / median(b), resampling each sample on its own (scipy, fixed seed)."""
+    import numpy as np
+    from scipy import stats
+
+    result = stats.bootstrap((np.asarray(a, float), np.asarray(b, float)),
+                             lambda x, y, axis=-1: np.median(x, axis=axis) / np.median(y, axis=axis),
+                             confidence_level=confidence, n_resamples=4000, method="percentile",
+                             random_state=np.random.default_rng(0))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
 def thousands(value: float) -> str:
     return f"{value:,.0f}"
 

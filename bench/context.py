@@ -19,7 +19,7 @@ class Budget:
     analysis_runs: int
 
 
-FULL = Budget(quick=False, harness_rounds=3, efficiency_rounds=3, analysis_runs=3)
+FULL = Budget(quick=False, harness_rounds=5, efficiency_rounds=3, analysis_runs=3)
 QUICK = Budget(quick=True, harness_rounds=1, efficiency_rounds=1, analysis_runs=1)
 
 

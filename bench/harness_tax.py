@@ -69,6 +69,10 @@ def run(ctx: Context) -> Outcome:
     comparison = compare.Comparison("suite", "bare loop", [r.env_steps_per_s for r in suite_runs],
                                     [r.env_steps_per_s for r in bare_runs], order)
     met = comparison.ratio >= GOAL
+    suite_all = [rate for r in suite_runs for rate in r.per_iteration]
+    bare_all = [rate for r in bare_runs for rate in r.per_iteration]
+    low, high = compare.ratio_of_medians_ci(suite_all, bare_all)
+    spread = statistics.median([abs(x / statistics.median(arm) - 1) for arm in (suite_all, bare_all) for x in arm])
     grid = read_grid(spec)
     point = grid.points[0]
     body = "\n\n".join([
@@ -81,7 +85,9 @@ def run(ctx: Context) -> Outcome:
                        align_right=(2,)),
         f"**Suite / bare loop = {comparison.ratio:.3f}** (goal >= {GOAL}): "
         f"{'met' if met else 'not met'}. Pooling every measured iteration of every run instead: "
-        f"{pooled(suite_runs):,.0f} / {pooled(bare_runs):,.0f} = {pooled(suite_runs) / pooled(bare_runs):.3f}.",
+        f"{pooled(suite_runs):,.0f} / {pooled(bare_runs):,.0f} = {pooled(suite_runs) / pooled(bare_runs):.3f}, "
+        f"95% bootstrap interval {low:.2f} to {high:.2f} (iterations vary by {spread:.0%} around their median "
+        f"here, so a few percent between the arms {'is' if low < 1 < high else 'is not'} within the noise).",
         markdown.table(
             ["arm", "build s (each run)", "wall s of the whole process (each run)", "env steps/s of each measured iteration, run 1"],
             [["suite", compare.values_text([r.build_s for r in suite_runs], compare.share),

@@ -45,6 +45,19 @@ def test_comparison_reports_medians_and_their_ratio():
     assert rows[2] == ["ratio suite / bare loop", "", "1.000"]
 
 
+def test_ratio_interval_brackets_the_ratio_and_narrows_with_agreement():
+    a, b = [2.0, 2.1, 1.9, 2.0, 2.05], [1.0, 1.1, 0.9, 1.0, 0.95]
+    low, high = compare.ratio_of_medians_ci(a, b)
+    assert low <= 2.0 <= high and 1.7 < low and high < 2.4
+    assert compare.ratio_of_medians_ci([1.0] * 5, [1.0] * 5) == (1.0, 1.0)
+
+
+def test_suite_standing_against_the_plain_script():
+    from bench.sweep_efficiency import standing
+
+    assert [standing(r) for r in (0.97, 1.04, 1.2, 0.8)] == ["level with", "level with", "ahead of", "behind"]
+
+
 def test_markdown_table_escapes_pipes_and_aligns_numbers():
     text = markdown.table(["name", "value"], [["a|b", 1.5]], align_right=(1,))
     assert text.splitlines() == ["| name | value |", "| --- | ---: |", "| a\\|b | 1.5 |"]
