@@ -95,8 +95,9 @@ def bottleneck_sentence(fastest: pd.Series, fit: stats.AmdahlFit, ceiling: float
     gain = stats.max_gain_if_free(shares["sample"])
     where = f"at the fastest point ({fastest['point']})"
     if top == "sample":
-        return (f"Sampling takes {shares['sample']:.0%} of each iteration {where}: sampling is the bottleneck, "
-                f"so more env runners or envs per runner can still help (at most {gain:.1f}x if sampling were free).")
+        return (f"Sampling takes {shares['sample']:.0%} of each iteration {where}: sampling is the bottleneck; "
+                f"faster sampling could give at most {gain:.1f}x (if it were free), through more envs per runner, "
+                f"or more env runners where cores are to spare.")
     return (f"{PHASE_WORDS[top].capitalize()} takes {shares[top]:.0%} of each iteration {where}: "
             f"more env runners can give at most {gain:.1f}x more.")
 
