@@ -32,6 +32,7 @@ class GridFile:
     """The grid's axes, or None when the file lists its points."""
     iterations: int
     warmup_iterations: int
+    repeats: int = 1
 
 
 def read_grid(path: str | Path) -> GridFile:
@@ -56,4 +57,5 @@ def read_grid(path: str | Path) -> GridFile:
         axes=None if isinstance(space, list) else dict(space),
         iterations=int(raw["stop"]["training_iteration"]),
         warmup_iterations=int(raw.get("warmup_iterations", 1)),
+        repeats=int(raw.get("repeats", 1)),
     )

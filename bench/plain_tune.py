@@ -64,8 +64,8 @@ def resources(config: dict):
     return PPO.default_resource_request(build_config(settings, env_id=env_id))
 
 
-def param_space(path: str) -> tuple[dict, int]:
-    """The file's fixed settings plus one `tune.grid_search` per axis; and its iterations."""
+def param_space(path: str) -> tuple[dict, int, int]:
+    """The file's fixed settings plus one `tune.grid_search` per axis; its iterations and repeats."""
     from ray import tune
 
     from bench.grid_file import read_grid
@@ -74,7 +74,7 @@ def param_space(path: str) -> tuple[dict, int]:
     if grid.axes is None:
         raise SystemExit(f"{path}: the plain script takes grid axes, not a list of points")
     space = {ENV_KEY: grid.env_id, **grid.fixed, **{k: tune.grid_search(v) for k, v in grid.axes.items()}}
-    return space, grid.iterations
+    return space, grid.iterations, grid.repeats
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,11 +85,11 @@ def main(argv: list[str] | None = None) -> None:
     event("imported")
     ray.init(include_dashboard=False, _node_ip_address="127.0.0.1")
     event("ray_started")
-    space, iterations = param_space(experiment)
+    space, iterations, repeats = param_space(experiment)
     tuner = tune.Tuner(
         tune.with_resources(train_ppo, resources),
         param_space=space,
-        tune_config=tune.TuneConfig(max_concurrent_trials=1),
+        tune_config=tune.TuneConfig(max_concurrent_trials=1, num_samples=repeats),  # the grid, `repeats` times
         run_config=tune.RunConfig(storage_path=storage, name="plain", stop={"training_iteration": iterations}),
     )
     tuner.fit()

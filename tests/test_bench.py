@@ -129,6 +129,7 @@ def test_experiment_files_expand_as_the_suite_expands_them():
         keys = ("num_env_runners", "num_envs_per_env_runner")
         assert [tuple(p[k] for k in keys) for p in grid.points] == [tuple(p[k] for k in keys) for p in suite]
     assert read_grid(SPECS / "grid6.yaml").axes == {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2, 4]}
+    assert read_grid(REPO / "experiments" / "smoke.yaml").repeats == 1
 
 
 def test_quick_copies_are_valid_experiment_files(tmp_path):
