@@ -98,28 +98,13 @@ def sockets_of(pid: int) -> set[str]:
 def local_ray():
     """A local Ray started the suite's way, in a temp dir of its own; every process it started is
     ended by pid at teardown (the ray_tmp pattern, module-scoped so Ray starts once)."""
-    import shutil
-    import tempfile
-
-    import ray
-    from ray_processes import end_processes, processes_naming
+    from ray_processes import own_ray_temp_dir, processes_naming
 
     from scaling_study.cluster import start_or_join
 
-    tmp = tempfile.mkdtemp(prefix="rt", dir="/tmp")
-    old = os.environ.get("RAY_TMPDIR")
-    os.environ["RAY_TMPDIR"] = tmp
-    try:
+    with own_ray_temp_dir() as tmp:
         info = start_or_join(None, 1, quiet=True)
         yield info, [os.getpid(), *processes_naming(tmp)]
-    finally:
-        ray.shutdown()
-        end_processes(processes_naming(tmp))
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is None:
-            os.environ.pop("RAY_TMPDIR", None)
-        else:
-            os.environ["RAY_TMPDIR"] = old
 
 
 def listeners_of(pids: list[int]) -> list[str]:
