@@ -142,3 +142,14 @@ def test_a_sweep_killed_mid_way_resumes_without_losing_finished_trials(tmp_path,
         assert [r["training_iteration"] for r in rows_of(d)] == [1, 2, 3]
     for name, text in finished.items():
         assert (exp_dir / name / "result.json").read_text() == text, "a finished trial was run again"
+
+
+def test_only_a_trial_that_met_a_stop_criterion_counts_as_finished():
+    from scaling_study.ledger import reached_stop
+
+    stop = {"training_iteration": 3, "env_runners/episode_return_mean": 0.8}
+    assert reached_stop({"training_iteration": 3}, stop)
+    assert reached_stop({"training_iteration": 1, "env_runners": {"episode_return_mean": 0.9}}, stop)
+    assert reached_stop({"env_runners/episode_return_mean": 0.8}, stop)  # a flattened row
+    assert not reached_stop({"training_iteration": 2, "env_runners": {"episode_return_mean": 0.1}}, stop)
+    assert not reached_stop({}, stop)

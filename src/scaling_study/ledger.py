@@ -25,10 +25,13 @@ TRIAL_FILES = ("params.json", "result.json", "progress.csv", "error.txt")
 class FinishedTrialRecorder(Callback):
     """Put it after Tune's logger callbacks: they close a trial's files on completion first."""
 
-    def __init__(self, exp_dir: Path):
+    def __init__(self, exp_dir: Path, stop: dict[str, Any]):
         self.exp_dir = Path(exp_dir)
+        self.stop = dict(stop)
 
     def on_trial_complete(self, iteration: int, trials: list, trial, **info: Any) -> None:
+        if not reached_stop(trial.last_result or {}, self.stop):
+            return  # cut short (Tune marks a trial it stops on Ctrl-C as complete too): not finished
         target = self.exp_dir / Path(trial.path).name
         target.mkdir(parents=True, exist_ok=True)
         for name in TRIAL_FILES:
@@ -36,6 +39,20 @@ class FinishedTrialRecorder(Callback):
             if source.exists() and source.resolve() != (target / name).resolve():
                 shutil.copyfile(source, target / name)
         record_finished(self.exp_dir, trial.config["trial_index"], target.name)
+
+
+def reached_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
+    """Whether a result meets any of the experiment's stop criteria (keys may name nested metrics
+    with '/', as Tune's stop dicts do)."""
+    for key, threshold in stop.items():
+        value: Any = result
+        for part in key.split("/"):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            value = result.get(key)  # Tune may hand the row over flattened
+        if isinstance(value, (int, float)) and value >= threshold:
+            return True
+    return False
 
 
 def record_finished(exp_dir: Path, trial_index: int, trial_dir: str) -> None:

@@ -168,7 +168,7 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
             # Only result.json and progress.csv: no event files, no checkpoints unless asked for.
             # Loggers first: the recorder copies the files they have just closed.
             callbacks=[
-                JsonLoggerCallback(), CSVLoggerCallback(), FinishedTrialRecorder(exp_dir),
+                JsonLoggerCallback(), CSVLoggerCallback(), FinishedTrialRecorder(exp_dir, spec.stop),
                 ProgressPrinter(total=len(params), done_before=len(params) - len(todo)),
             ],
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
