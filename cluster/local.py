@@ -149,18 +149,29 @@ def _protected() -> set[int]:
 
 
 def cluster_pids(root: str) -> list[int]:
-    """Processes that carry this cluster's marker in their environment."""
+    """Processes that carry this cluster's marker in their environment, or hold a file open under its
+    directory: Ray starts some agents (dashboard agent, runtime-env agent) with an environment of their
+    own, without the marker, but they keep their log files under the node's session directory."""
     marker = f"{MARKER}={root}".encode()
     protected, pids = _protected(), []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in protected:
             continue
         try:
-            if marker in (entry / "environ").read_bytes().split(b"\0") and _alive(int(entry.name)):
+            marked = marker in (entry / "environ").read_bytes().split(b"\0")
+            if (marked or _holds_file_under(entry, root)) and _alive(int(entry.name)):
                 pids.append(int(entry.name))
         except OSError:
             continue
     return sorted(pids)
+
+
+def _holds_file_under(entry: Path, root: str) -> bool:
+    prefix = root.rstrip("/") + "/"
+    try:
+        return any(os.readlink(fd).startswith(prefix) for fd in (entry / "fd").iterdir())
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
