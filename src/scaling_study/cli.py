@@ -134,9 +134,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     import ray
 
     from scaling_study.calibrate import calibrate
-    from scaling_study.spec import _check_env_id
+    from scaling_study.spec import check_env_id
 
-    _check_env_id(args.env, "--env")
+    check_env_id(args.env, "--env")
     if args.address:
         from scaling_study.cluster import preflight
 

@@ -17,19 +17,9 @@ class ProgressPrinter(Callback):
     def __init__(self, total: int, done_before: int = 0) -> None:
         self.total = total
         self.done_before = done_before
-        self._reset()
-
-    def _reset(self) -> None:
         self._throughputs: dict[str, list[float]] = {}
         self._session_start = time.time()
         self._finished_here = 0
-
-    def __getstate__(self) -> dict:
-        return {"total": self.total, "done_before": self.done_before}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._reset()
 
     def on_trial_result(self, iteration: int, trials: list, trial, result: dict, **info: Any) -> None:
         scaling = result.get("scaling") or {}

@@ -147,7 +147,7 @@ def _parse_env(env: Any, source: str) -> tuple[str, dict, Any]:
         raise SpecError(f"{source}: env: expected a mapping with 'id' (e.g. id: FrozenLake-v1), got {_kind(env)}")
     _reject_unknown(env, ENV_KEYS, source, "env.")
     env_id = _require(env, "id", source, "env.")
-    _check_env_id(env_id, source)
+    check_env_id(env_id, source)
     config = env.get("config") or {}
     if not isinstance(config, dict):
         raise SpecError(f"{source}: env.config: expected a mapping of gymnasium.make keyword arguments, got {_kind(config)}")
@@ -160,7 +160,7 @@ def _parse_env(env: Any, source: str) -> tuple[str, dict, Any]:
     return env_id, config, step_cost
 
 
-def _check_env_id(env_id: Any, source: str) -> None:
+def check_env_id(env_id: Any, source: str) -> None:
     import gymnasium
 
     if not isinstance(env_id, str):
