@@ -26,7 +26,7 @@ class SweepOptions:
     storage_path: str = "results"
     name: str | None = None
     address: str | None = None
-    num_cpus: float | None = None
+    num_cpus: int | None = None
     allow_pending: bool = False
     restart: bool = False
     verbose: bool = False
@@ -169,7 +169,7 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
             # Loggers first: the recorder copies the files they have just closed.
             callbacks=[
                 JsonLoggerCallback(), CSVLoggerCallback(), FinishedTrialRecorder(exp_dir, spec.stop),
-                ProgressPrinter(total=len(params), done_before=len(params) - len(todo)),
+                ProgressPrinter(total=len(params), done_before=len(params) - len(todo), stop=spec.stop),
             ],
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
             failure_config=tune.FailureConfig(max_failures=0),
@@ -295,12 +295,10 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
 
 
 def _print_summary(exp_dir: Path) -> None:
-    from scaling_study.ledger import finished_trials
     from scaling_study.progress import throughput_table
 
-    rows, errored = [], 0
-    for trial_dir in sorted(p for p in exp_dir.iterdir() if (p / "params.json").exists()):
-        errored += (trial_dir / "error.txt").exists()
+    rows = []
+    for trial_dir in _trial_dirs(exp_dir):
         for line in (trial_dir / "result.json").read_text().splitlines() if (trial_dir / "result.json").exists() else []:
             result = json.loads(line)
             scaling = result.get("scaling") or {}
@@ -310,6 +308,19 @@ def _print_summary(exp_dir: Path) -> None:
                              "setup_s": scaling["setup_s"]})
     print("\nThroughput per grid point (median over measured iterations and repeats):")
     print(throughput_table(rows))
+    finished, errored = trial_counts(exp_dir)
     if errored:
         print(f"{errored} trial(s) errored: see error.txt in their trial directories.")
-    print(f"\n{len(finished_trials(exp_dir))} trials finished. Tune results: {exp_dir}", flush=True)
+    print(f"\n{finished} trials finished. Tune results: {exp_dir}", flush=True)
+
+
+def _trial_dirs(exp_dir: Path) -> list[Path]:
+    return sorted(p for p in exp_dir.iterdir() if (p / "params.json").exists())
+
+
+def trial_counts(exp_dir: Path) -> tuple[int, int]:
+    """(finished, errored) trials of the experiment. A resume sets the directories of unfinished trials
+    aside, errored ones included, so the errored are those of the latest run."""
+    from scaling_study.ledger import finished_trials
+
+    return len(finished_trials(exp_dir)), sum((d / "error.txt").exists() for d in _trial_dirs(exp_dir))
