@@ -181,10 +181,12 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from scaling_study.cluster import local_cpus
     from scaling_study.spec import grid_points, load_spec
+    from scaling_study.sweep import check_configs
 
     for path in args.experiments:
         spec = load_spec(path)
         cpus = local_cpus(spec.num_cpus)
+        check_configs(spec, cpus)
         points = len(grid_points(spec, cpus))
         print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) with {cpus:g} local CPUs)")
     return 0

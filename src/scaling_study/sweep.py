@@ -102,6 +102,36 @@ def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) ->
         )
 
 
+def check_configs(spec: ExperimentSpec, cluster_cpus: float) -> None:
+    """Build every grid point's env and PPO config and let RLlib validate it, before Ray starts: Tune
+    would do the same only on reaching the point, and a refusal would end the sweep mid-way in a traceback."""
+    import logging
+
+    from scaling_study import envs, ppo
+
+    points = {params["point"]: params for params in trial_params(spec, cluster_cpus)}
+    logging.disable(logging.WARNING)  # RLlib's notice that PPO runs on the new API stack
+    try:
+        for label, params in points.items():
+            env = ppo.env_config(params)
+            try:
+                envs.make_env(env).close()
+            except Exception as err:
+                raise SpecError(f"{spec.source}: env.config: gymnasium.make({env['id']!r}, **{env['kwargs']}) "
+                                f"failed ({_one_line(err)}); expected keyword arguments {env['id']} accepts") from None
+            try:
+                ppo.build_config(params).validate()
+            except Exception as err:
+                raise SpecError(f"{spec.source}: {label}: RLlib refuses this configuration: {_one_line(err)}") from None
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _one_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"
+
+
 def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
     try:
         return json.loads((exp_dir / SUITE_DIR / "provenance.json").read_text())["spec"]
@@ -194,6 +224,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     num_cpus = options.num_cpus or spec.num_cpus
     if not options.address:
         check_fit(spec, cluster.local_cpus(num_cpus), options.allow_pending)
+        check_configs(spec, cluster.local_cpus(num_cpus))
         resume = decide_resume(exp_dir, spec, options.restart)
     # Tune's default TensorBoard logger cannot write list values and is not needed here.
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
@@ -209,6 +240,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     try:
         if options.address:
             check_fit(spec, info.logical_cpus, options.allow_pending)
+            check_configs(spec, info.logical_cpus)
             resume = decide_resume(exp_dir, spec, options.restart)
             if early_log:
                 _move_log(early_log, log_file, cluster)
