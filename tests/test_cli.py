@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 from ray_processes import REPO
@@ -19,14 +18,15 @@ def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_version_names_the_package_ray_and_torch(tmp_path):
-    pinned = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    deps = dict(d.split("==", 1) for d in pinned["dependencies"] if "==" in d)
+    pyproject = (REPO / "pyproject.toml").read_text()  # tomllib is 3.11+; the suite runs on 3.10 too
+    version = re.search(r'^version = "(.+)"', pyproject, re.M).group(1)
+    pins = dict(re.findall(r'"(ray|torch)(?:\[[^\]]*\])?==([^"]+)"', pyproject))
     done = run([str(SCRIPT), "--version"], tmp_path)
     assert done.returncode == 0, done.stderr
     line = done.stdout.strip()
-    assert line.startswith(f"scaling-study {pinned['version']} ")
-    assert f"ray {deps['ray[rllib,tune]']}" in line
-    assert re.search(rf"torch {re.escape(deps['torch'])}(\+\w+)?\)", line), line
+    assert line.startswith(f"scaling-study {version} ")
+    assert f"ray {pins['ray']}," in line
+    assert re.search(rf"torch {re.escape(pins['torch'])}(\+\w+)?\)", line), line
 
 
 def test_python_dash_m_is_the_same_command_line(tmp_path):

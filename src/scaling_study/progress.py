@@ -32,7 +32,7 @@ class ProgressPrinter(Callback):
         self._numbers: dict[str, int] = {}
         self._session_start = time.time()
         self._finished_here = 0
-        self._last_iteration_line = -float("inf")
+        self._quiet = Throttle(QUIET_INTERVAL_S)
         self._line_open = False  # a terminal line waiting to be rewritten
 
     def on_trial_start(self, iteration: int, trials: list, trial, **info: Any) -> None:
@@ -67,14 +67,12 @@ class ProgressPrinter(Callback):
         self._finish(trials, trial, "ERRORED (see error.txt in its trial directory)")
 
     def _show_iteration(self, line: str) -> None:
-        now = time.monotonic()
         if sys.stdout.isatty():
             sys.stdout.write(f"{CLEAR_LINE}{line}")
             sys.stdout.flush()
             self._line_open = True
-        elif now - self._last_iteration_line >= QUIET_INTERVAL_S:
+        elif self._quiet.ready(time.monotonic()):
             print(line, flush=True)
-            self._last_iteration_line = now
 
     def _finish(self, trials: list, trial, outcome: str) -> None:
         self._finished_here += 1
@@ -101,6 +99,20 @@ class ProgressPrinter(Callback):
             return ""
         per_trial = (time.time() - self._session_start) / self._finished_here
         return f", about {_duration(per_trial * left)} to go"
+
+
+class Throttle:
+    """True at most once per `interval_s` (the first call always)."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last = -float("inf")
+
+    def ready(self, now: float) -> bool:
+        if now - self._last < self.interval_s:
+            return False
+        self._last = now
+        return True
 
 
 def _where(trial) -> str:
