@@ -63,7 +63,9 @@ smoke: $(RUNTIME) ## run experiments/smoke.yaml: does everything work here? (und
 	$(BIN)/scaling-study sweep experiments/smoke.yaml $(SWEEP_FLAGS)
 
 analyze: $(RUNTIME) ## write the report of RESULTS (default: the newest under results/)
-	$(BIN)/scaling-study analyze $(or $(RESULTS),$(shell ls -td results/*/ 2>/dev/null | grep -v '\.replaced-' | head -n 1),results/NONE)
+	@results='$(or $(RESULTS),$(shell ls -td results/*/ 2>/dev/null | grep -v '\.replaced-' | head -n 1))'; \
+	if [ -z "$$results" ]; then echo "make analyze: nothing under results/ yet; run make sweep first, or pass RESULTS=DIR" >&2; exit 2; fi; \
+	echo "$(BIN)/scaling-study analyze $$results"; $(BIN)/scaling-study analyze "$$results"
 
 calibrate: $(RUNTIME) ## raw env steps/s on one core of each node (the physical limit)
 	$(BIN)/scaling-study calibrate
