@@ -54,7 +54,7 @@ class ProgressPrinter(Callback):
             number=self._numbers.get(trial_id, self.done_before + 1), total=self.total, where=_where(trial),
             iteration=result.get("training_iteration", 0), last_iteration=self.stop.get("training_iteration"),
             rates=self._throughputs.get(trial_id, []), trial_left=trial_left,
-            sweep_left=self._sweep_left(trials, trial_left),
+            sweep_left=self._sweep_left(trial_left),
         )
         self._show_iteration(line)
 
@@ -84,7 +84,7 @@ class ProgressPrinter(Callback):
             self._line_open = False
         print(f"[{done}/{total}] {_where(trial)}: {outcome}; {left} left{self._eta(left)}", flush=True)
 
-    def _sweep_left(self, trials: list, trial_left: float | None) -> float | None:
+    def _sweep_left(self, trial_left: float | None) -> float | None:
         """This trial's time left, plus the trials not started yet at the wall time a trial has taken
         per trial so far (concurrency and Ray's overheads included), or at this trial's own length."""
         if trial_left is None:
