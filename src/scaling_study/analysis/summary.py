@@ -12,11 +12,16 @@ PHASES = ["sample", "learn", "sync", "other"]
 
 
 def throughput_with_ci(measured: pd.DataFrame) -> pd.DataFrame:
-    """Median env steps/s over measured iterations and repeats of each point, with its bootstrap CI."""
-    rows = {point: stats.median_ci(group.to_numpy())
-            for point, group in measured.groupby("point")["env_steps_per_s"]}
+    """Env steps/s of each point with the seed (trial) as the unit: the median of per-trial medians over
+    measured iterations, its two-level bootstrap interval (NaN below stats.MIN_SEEDS_FOR_CI seeds), and
+    the number of seeds it rests on."""
+    rows = {}
+    for point, group in measured.groupby("point"):
+        per_seed = [g.to_numpy() for _, g in group.groupby("trial")["env_steps_per_s"]]
+        rows[point] = (*stats.seed_median_ci(per_seed), len(per_seed))
     return pd.DataFrame.from_dict(
-        rows, orient="index", columns=["env_steps_per_s", "env_steps_per_s_ci_low", "env_steps_per_s_ci_high"])
+        rows, orient="index",
+        columns=["env_steps_per_s", "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "seeds"])
 
 
 def repeat_variation(measured: pd.DataFrame) -> pd.Series:
@@ -81,7 +86,7 @@ def add_scaling_columns(summary: pd.DataFrame, steps_per_s_per_core: float | Non
 
 
 SUMMARY_COLUMNS = [
-    "point", "num_env_runners", "num_envs_per_env_runner", "cpus", "repeats", "env_steps_per_s",
+    "point", "num_env_runners", "num_envs_per_env_runner", "cpus", "repeats", "seeds", "env_steps_per_s",
     "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share",
     "learn_share", "sync_share", "other_share", "setup_s", "cv", "pct_of_limit", "high_cv",
     "sampling_cpus", "limit_env_steps_per_s", "measured_iterations", "errored_trials", "phases_measured",
