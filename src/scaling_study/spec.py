@@ -9,6 +9,7 @@ Everything here runs before Ray starts, so a mistake in a file costs the user on
 from __future__ import annotations
 
 import difflib
+import importlib
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -161,10 +162,19 @@ def _parse_env(env: Any, source: str) -> tuple[str, dict, Any]:
 
 
 def check_env_id(env_id: Any, source: str) -> None:
+    """A registered gymnasium id, or gymnasium's own `package.module:EnvId`, whose module registers EnvId
+    when imported (gymnasium.make imports it the same way in every env runner)."""
     import gymnasium
 
     if not isinstance(env_id, str):
         raise SpecError(f"{source}: env.id: expected a gymnasium env id such as FrozenLake-v1, got {env_id!r}")
+    module, _, env_id = env_id.rpartition(":")
+    if module:
+        try:
+            importlib.import_module(module)
+        except Exception as error:  # a user's module: any failure is one line, not a traceback
+            raise SpecError(f"{source}: env.id: cannot import {module!r} ({type(error).__name__}: {error}); "
+                            f"expected an importable module that registers {env_id}") from None
     if env_id not in gymnasium.envs.registry:
         near = difflib.get_close_matches(env_id, list(gymnasium.envs.registry), n=1)
         hint = f" (did you mean {near[0]}?)" if near else ""
