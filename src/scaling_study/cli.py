@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from scaling_study.spec import SpecError
+from scaling_study.errors import UsageError, UserMistake
 
 USAGE_ERROR = 2
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except SpecError as err:
+    except UserMistake as err:  # SpecError (the experiment file) or UsageError (the command line)
         print(f"scaling-study: {err}", file=sys.stderr)
         return USAGE_ERROR
     except SweepInterrupted as stop:
@@ -113,7 +113,7 @@ def _sweep(args: argparse.Namespace) -> int:
         max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
     )
     if options.address and options.num_cpus:
-        raise SpecError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
+        raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
     exp_dir = run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])
     if args.no_analyze:
         return 0
@@ -155,7 +155,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from scaling_study.cluster import local_cpus
+    from scaling_study.resources import local_cpus
     from scaling_study.spec import grid_points, load_spec
 
     for path in args.experiments:
