@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("experiments", nargs="+")
+    validate.add_argument("--show-config", action="store_true",
+                          help="print each grid point's PPOConfig as copyable Python (without importing Ray)")
     return parser
 
 
@@ -163,7 +165,22 @@ def _validate(args: argparse.Namespace) -> int:
         cpus = local_cpus(spec.num_cpus)
         points = len(grid_points(spec, cpus))
         print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) with {cpus:g} local CPUs)")
+        if args.show_config:
+            print(_show_config(spec, cpus))
     return 0
+
+
+def _show_config(spec, cpus: float) -> str:
+    """The PPOConfig each grid point's first repeat builds, as one Python script."""
+    from scaling_study.config_calls import PREAMBLE, as_python, config_calls
+    from scaling_study.spec import trial_params
+
+    firsts = [p for p in trial_params(spec, cpus) if p["repeat"] == 0]
+    blocks = [f"# {spec.name}: the PPOConfig of each grid point (repeat r sets debugging(seed={spec.seed} + r))",
+              PREAMBLE]
+    for number, params in enumerate(firsts, start=1):
+        blocks.append(f"# {params['point']}\n{as_python(config_calls(params), f'point_{number}')}")
+    return "\n\n".join(blocks) + "\n"
 
 
 COMMANDS = {"sweep": _sweep, "analyze": _analyze, "calibrate": _calibrate, "validate": _validate}

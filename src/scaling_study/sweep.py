@@ -187,7 +187,7 @@ def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str
                       argv: list[str] | None) -> None:
     """provenance.json (kept from the first run when resuming) and calibration.json (measured once)."""
     from scaling_study import calibrate, provenance
-    from scaling_study.ppo import env_config
+    from scaling_study.config_calls import env_config
 
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         provenance.write_json(exp_dir / layout.PROVENANCE, provenance.collect(spec.to_dict(), info.to_dict(), argv))
