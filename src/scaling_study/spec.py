@@ -19,7 +19,15 @@ import yaml
 
 from scaling_study.errors import SpecError
 from scaling_study.resources import cpus_needed
-from scaling_study.settings import ALIASES, DEFAULTS, SETTINGS, display_value, positive_int, positive_number
+from scaling_study.settings import (
+    ALIASES,
+    DEFAULTS,
+    SETTINGS,
+    display_value,
+    non_negative_int,
+    positive_int,
+    positive_number,
+)
 
 TOP_LEVEL_KEYS = (
     "name", "description", "env", "search_space", "fixed", "repeats", "stop", "warmup_iterations",
@@ -128,11 +136,11 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         description=str(raw.get("description") or ""),
         repeats=_checked(raw, "repeats", 1, positive_int, source),
         stop=_parse_stop(raw.get("stop", {"training_iteration": 5}), source),
-        warmup_iterations=_checked(raw, "warmup_iterations", 1, _non_negative_int, source),
+        warmup_iterations=_checked(raw, "warmup_iterations", 1, non_negative_int, source),
         max_concurrent_trials=_checked(raw, "max_concurrent_trials", 1, positive_int, source),
         num_cpus=_checked(raw, "num_cpus", None, positive_number, source),
         trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),
-        seed=_checked(raw, "seed", 0, _non_negative_int, source),
+        seed=_checked(raw, "seed", 0, non_negative_int, source),
     )
     _check_warmup_leaves_iterations(spec)
     return spec
@@ -304,10 +312,6 @@ def _checked(raw: dict, key: str, default: Any, check, source: str) -> Any:
     if problem:
         raise SpecError(f"{source}: {key}: expected {problem}, got {value!r}")
     return value
-
-
-def _non_negative_int(value: Any) -> str | None:
-    return None if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else "a whole number >= 0"
 
 
 def _kind(value: Any) -> str:

@@ -132,8 +132,8 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     resume = None if joining else accept(spec, exp_dir, local_cpus(options.num_cpus or spec.num_cpus), options)
     quiet_tune(options.verbose)
     log = RayLog(None if options.verbose else exp_dir / layout.RAY_LOG, hold=joining)
-    info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose)
     try:
+        info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose)
         if joining:
             resume = accept(spec, exp_dir, info.logical_cpus, options)
             log.keep()
