@@ -18,7 +18,7 @@ POINT_B = "num_env_runners=1, num_envs_per_env_runner=2"
 @pytest.fixture(scope="module")
 def suite():
     experiment = load_experiment(SUITE)
-    summary = build_summary(experiment.iterations, experiment.trials, 50_000.0).set_index("point")
+    summary = build_summary(experiment.iterations, experiment.trials, 50_000.0, grid=experiment.grid).set_index("point")
     return experiment, summary
 
 
@@ -109,7 +109,7 @@ def test_old_stack_episode_return_and_time():
 
 def test_foreign_summary_has_no_phases_and_no_limit():
     experiment = load_experiment(NEW_STACK)
-    summary = build_summary(experiment.iterations, experiment.trials)
+    summary = build_summary(experiment.iterations, experiment.trials, grid=experiment.grid)
     assert summary[["sample_share", "pct_of_limit", "setup_s", "cv"]].isna().all(axis=None)
     # one repeat of two iterations: median of the two
     assert summary.loc[0, "env_steps_per_s"] == pytest.approx(np.median([200 / 0.29000067710876465,

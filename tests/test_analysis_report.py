@@ -103,12 +103,13 @@ def test_stamp_names_experiment_machine_ray_and_date():
 
 def test_plots_draw_on_a_given_ax():
     experiment = load_experiment(SUITE)
-    summary = build_summary(experiment.iterations, experiment.trials, 50_000.0)
-    for draw in (plots.plot_throughput_vs_cpus, plots.plot_heatmap):
+    summary = build_summary(experiment.iterations, experiment.trials, 50_000.0, grid=experiment.grid)
+    for draw in (lambda ax: plots.plot_throughput_vs_cpus(summary, experiment.grid, ax=ax),
+                 lambda ax: plots.plot_heatmap(summary, ax=ax)):
         ax = Figure().add_subplot()
-        assert draw(summary, ax=ax) is ax and ax.has_data()
+        assert draw(ax) is ax and ax.has_data()
     ax = Figure().add_subplot()
-    assert plots.plot_speedup(summary, AmdahlFit(0.2, 5.0), ax=ax) is ax
+    assert plots.plot_speedup(summary, experiment.grid, AmdahlFit(0.2, 5.0), ax=ax) is ax
     ax = Figure().add_subplot()
     assert plots.plot_return_vs_time(experiment.iterations, ax=ax) is ax and len(ax.lines) == 4
 

@@ -15,12 +15,13 @@ import pytest
 import yaml
 from ray_processes import REPO, end_processes, own_ray_temp_dir, processes_naming
 
+from scaling_study.rows import FIELDS
 from scaling_study.spec import parse_spec
 from scaling_study.sweep import SweepOptions, run_sweep
 
 pytestmark = pytest.mark.ray
 
-SCALING_KEYS = {"env_steps", "iter_s", "env_steps_per_s", "sample_s", "learn_s", "sync_s", "setup_s", "cpus", "warmup"}
+SCALING_KEYS = set(FIELDS)  # the contract's one definition: rows.ScalingRow
 TINY = {
     "name": "tiny",
     "env": {"id": "FrozenLake-v1"},
@@ -79,7 +80,7 @@ def test_every_row_carries_the_scaling_contract(tiny_sweep):
         assert [r["training_iteration"] for r in rows] == [1, 2, 3]
         for row in rows:
             scaling = row["scaling"]
-            assert SCALING_KEYS <= set(scaling)
+            assert set(scaling) == SCALING_KEYS
             assert scaling["warmup"] == (row["training_iteration"] == 1)
             assert scaling["cpus"] == 1 + params["num_env_runners"]
             assert scaling["env_steps"] >= 400

@@ -199,4 +199,4 @@ def find(experiment: Experiment, summary: pd.DataFrame) -> Findings:
     origin = (float(best["cpus"].iloc[0]), float(best["speedup"].iloc[0]))
     return Findings(fastest, runner_up, apart, fit, origin, ceiling, amdahl_sentence(fit, ceiling),
                     bottleneck_sentence(fastest, fit, ceiling), amdahl_self_check(best, base),
-                    collect_warnings(experiment, summary), setting_effects(summary))
+                    collect_warnings(experiment, summary), setting_effects(summary, experiment.grid))

@@ -17,20 +17,21 @@ from .figures import FIGURES
 from .findings import Findings
 from .meta import RunInfo
 
-TRIAL_COLUMNS = ["trial_id", "trial", "point", "num_env_runners", "num_envs_per_env_runner", "repeat", "seed",
+# After "point" come the grid's settings, a column each (see `load.Experiment.grid`).
+TRIAL_COLUMNS = ["repeat", "seed",
                  "cpus", "status", "errored", "error", "restarts", "env_runner_restarts", "skipped", "iterations",
                  "measured_iterations", "env_steps_per_s", "setup_s", "nodes", "node_ids", "hostname",
                  "started", "ended", "started_at", "ended_at", "duration_s", "window_exact"]
 
 
-def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame) -> pd.DataFrame:
+def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame, grid: list[str]) -> pd.DataFrame:
     """A row per trial, skipped ones included, with its median measured throughput and time window."""
     measured = iterations[~iterations["warmup"]]
     medians = measured.groupby("trial")["env_steps_per_s"].median()
     table = trials.assign(env_steps_per_s=trials["trial"].map(medians),
                           duration_s=trials["ended_at"] - trials["started_at"],
                           started=iso_utc(trials["started_at"]), ended=iso_utc(trials["ended_at"]))
-    return table.reindex(columns=TRIAL_COLUMNS)
+    return table.reindex(columns=["trial_id", "trial", "point", *grid, *TRIAL_COLUMNS])
 
 
 def iso_utc(epoch_seconds: pd.Series) -> pd.Series:
