@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from scaling_study.spec import SpecError
+from scaling_study.errors import UsageError, UserMistake
 
 TRIALS_ERRORED = 1
 USAGE_ERROR = 2
@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("experiments", nargs="+")
+    validate.add_argument("--show-config", action="store_true",
+                          help="print each grid point's PPOConfig as copyable Python (without importing Ray)")
     return parser
 
 
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except SpecError as err:
+    except UserMistake as err:  # SpecError (the experiment file) or UsageError (the command line)
         print(f"scaling-study: {err}", file=sys.stderr)
         return USAGE_ERROR
     except SweepInterrupted as stop:
@@ -123,7 +125,7 @@ def _sweep(args: argparse.Namespace) -> int:
         max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
     )
     if options.address and options.num_cpus:
-        raise SpecError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
+        raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
     exp_dir = run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])
     status = 0
     if not args.no_analyze:
@@ -179,17 +181,32 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from scaling_study.cluster import local_cpus
+    from scaling_study.resources import local_cpus
     from scaling_study.spec import grid_points, load_spec
-    from scaling_study.sweep import check_configs
+    from scaling_study.sweep import check_envs  # not check_configs: validate runs without Ray
 
     for path in args.experiments:
         spec = load_spec(path)
         cpus = local_cpus(spec.num_cpus)
-        check_configs(spec, cpus)
+        check_envs(spec, cpus)
         points = len(grid_points(spec, cpus))
         print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) with {cpus:g} local CPUs)")
+        if args.show_config:
+            print(_show_config(spec, cpus))
     return 0
+
+
+def _show_config(spec, cpus: float) -> str:
+    """The PPOConfig each grid point's first repeat builds, as one Python script."""
+    from scaling_study.config_calls import PREAMBLE, as_python, config_calls
+    from scaling_study.spec import trial_params
+
+    firsts = [p for p in trial_params(spec, cpus) if p["repeat"] == 0]
+    blocks = [f"# {spec.name}: the PPOConfig of each grid point (repeat r sets debugging(seed={spec.seed} + r))",
+              PREAMBLE]
+    for number, params in enumerate(firsts, start=1):
+        blocks.append(f"# {params['point']}\n{as_python(config_calls(params), f'point_{number}')}")
+    return "\n\n".join(blocks) + "\n"
 
 
 COMMANDS = {"sweep": _sweep, "analyze": _analyze, "calibrate": _calibrate, "validate": _validate}
