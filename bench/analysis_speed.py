@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 import statistics
 
-from bench import compare, markdown, runner
+from bench import runner
 from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.test_support import write_large_experiment
+from bench.report import seconds, table, values_text
+from tests.analysis_helpers import write_large_experiment  # the generator the analysis tests use
 
 GOAL_S = 10.0
 IN_PROCESS = re.compile(r"analysed in ([\d.]+) s")
@@ -33,16 +34,16 @@ def run(ctx: Context) -> Outcome:
     body = "\n\n".join([
         f"A synthetic experiment of {trials} trials x {iterations} iterations (result rows of real size, about "
         f"17 KB each), analysed {len(walls)} time(s) into figures, tables and the report.",
-        markdown.table(["", "each run", "median"], [
-            ["end to end (process start to exit)", compare.values_text(walls, compare.seconds), compare.seconds(median)],
-            ["inside analyze_command (its own 'analysed in')", compare.values_text(inside, compare.seconds),
-             compare.seconds(statistics.median(inside))],
+        table(["", "each run", "median"], [
+            ["end to end (process start to exit)", values_text(walls, seconds), seconds(median)],
+            ["inside analyze_command (its own 'analysed in')", values_text(inside, seconds),
+             seconds(statistics.median(inside))],
         ], align_right=(2,)),
         f"**{median:.1f} s end to end** (goal < {GOAL_S:g} s): {'met' if met else 'not met'}. The difference "
         f"between the two rows is the interpreter's start and imports (pandas, matplotlib, scipy).",
     ])
     commands = ["python -m bench --only analysis_speed",
                 "scaling-study analyze DIR --out OUT   (DIR written by tests/analysis_helpers.write_large_experiment)"]
-    figure = KeyFigure(f"analysis of {trials} trials x {iterations} iterations, end to end", compare.seconds(median),
+    figure = KeyFigure(f"analysis of {trials} trials x {iterations} iterations, end to end", seconds(median),
                        f"< {GOAL_S:g} s", verdict(met))
     return Outcome(body, [figure], commands)

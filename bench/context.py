@@ -12,10 +12,8 @@ class Budget:
     """How much each benchmark runs: `FULL` for BENCHMARKS.md, `QUICK` to check the harness."""
 
     quick: bool
-    harness_rounds: int
-    """Rounds of the harness-tax A/B (each round runs both arms once)."""
-    efficiency_rounds: int
-    """Rounds of each sweep-efficiency A/B."""
+    harness_rounds: int  # rounds of the harness-tax A/B (each round runs every arm once)
+    efficiency_rounds: int  # rounds of each sweep-efficiency A/B
     analysis_runs: int
 
 
@@ -26,8 +24,7 @@ QUICK = Budget(quick=True, harness_rounds=1, efficiency_rounds=1, analysis_runs=
 @dataclass
 class Context:
     budget: Budget
-    work: Path
-    """A scratch directory of this bench run (Tune storage, logs, derived experiment files)."""
+    work: Path  # the bench run's scratch directory (Tune storage, logs, --quick experiment files)
     log: Callable[[str], None] = print
 
 
@@ -36,18 +33,16 @@ class KeyFigure:
     figure: str
     value: str
     goal: str = ""
-    met: str = ""
-    """"yes", "no", or "" where there is no goal."""
+    met: str = ""  # "yes", "no", or "" where there is no goal
 
 
 @dataclass
 class Outcome:
-    """A benchmark's section of BENCHMARKS.md."""
+    """A benchmark's section of BENCHMARKS.md, with the commands (from the repository root) behind it."""
 
     body: str
     key_figures: list[KeyFigure] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
-    """Commands that reproduce the section's figures (run from the repository root)."""
 
 
 def verdict(met: bool) -> str:

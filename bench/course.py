@@ -6,9 +6,10 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench import markdown, sweeps, tune_results
+from bench import sweeps
 from bench.context import Context, KeyFigure, Outcome
-from bench.spec_files import EXPERIMENTS, relative, shrunk
+from bench.experiments import EXPERIMENTS, relative, shrunk
+from bench.report import table
 
 SPEC = EXPERIMENTS / "course.yaml"
 COURSE_SECONDS = {(1, 1): 13.6, (2, 2): 8.6}
@@ -26,9 +27,9 @@ def per_point(exp_dir: Path) -> dict[tuple[int, int], dict[str, list[float]]]:
     """(runners, envs) -> lists over repeats of: seconds of all iterations, setup, and the per-iteration
     medians of the sample and learn phases."""
     points: dict[tuple[int, int], dict[str, list[float]]] = {}
-    for trial_dir in tune_results.trial_dirs(exp_dir):
-        p = tune_results.params(trial_dir)
-        scaling = [r["scaling"] for r in tune_results.result_rows(trial_dir)]
+    for trial in sweeps.trials(exp_dir):
+        p = trial.params
+        scaling = [r["scaling"] for r in trial.rows]
         entry = points.setdefault((p["num_env_runners"], p["num_envs_per_env_runner"]),
                                   {"seconds": [], "setup_s": [], "sample_s": [], "learn_s": [], "iterations": []})
         entry["seconds"].append(sum(s["iter_s"] for s in scaling))
@@ -41,7 +42,7 @@ def per_point(exp_dir: Path) -> dict[tuple[int, int], dict[str, list[float]]]:
 
 def ppo_settings(exp_dir: Path) -> dict[str, int]:
     """Batch, epochs and minibatch the trials ran with: params.json, else PPO's defaults (the course's)."""
-    params = tune_results.params(tune_results.trial_dirs(exp_dir)[0])
+    params = sweeps.trials(exp_dir)[0].params
     return {key: int(params.get(key) or default) for key, default in PPO_DEFAULTS.items()}
 
 
@@ -90,7 +91,7 @@ def run(ctx: Context) -> Outcome:
         f"minibatch {ppo['minibatch_size']} (PPO's defaults, as in the course, unless --quick), fcnet [32, 32]; "
         f"{iterations} iterations timed after the build, as the course timed them: the sum of scaling/iter_s "
         f"(equal to Tune's time_total_s here). Local Ray with 3 logical CPUs on 2 cores, as the file says.",
-        markdown.table(["env runners x envs", f"our s for {iterations} iterations (each repeat)", "median",
+        table(["env runners x envs", f"our s for {iterations} iterations (each repeat)", "median",
                         "course s", "build s", "sample s / iteration", "learn s / iteration"], rows,
                        align_right=(2, 3, 4, 5, 6)),
         f"**Ratio 1 x 1 / 2 x 2: ours {ours:.2f}, the course's {course_ratio:.2f}.**",

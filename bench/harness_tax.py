@@ -13,10 +13,10 @@ import json
 import statistics
 from dataclasses import dataclass
 
-from bench import compare, markdown, runner, tune_results
+from bench import compare, runner, sweeps
 from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.grid_file import read_grid
-from bench.spec_files import SPECS, relative, shrunk
+from bench.experiments import SPECS, read_grid, relative, shrunk
+from bench.report import seconds, share, table, values_text
 
 GOAL = 0.97
 SPEC = SPECS / "harness_tax.yaml"
@@ -40,9 +40,10 @@ def experiment_file(ctx: Context):
 def run_suite(ctx: Context, spec, index: int) -> ArmRun:
     storage = ctx.work / f"harness-suite-{index}"
     run = runner.run(runner.python("-m", "bench.suite_point", str(spec), str(storage)), ctx.work / f"harness-suite-{index}.log")
-    rows = tune_results.measured_rows(storage / read_grid(spec).name)
-    rates = [r["env_steps_per_s"] for r in rows]
-    return ArmRun(statistics.median(rates), rates, rows[0]["setup_s"], run.wall_s)
+    (trial,) = sweeps.trials(storage / read_grid(spec).name)
+    measured = [row["scaling"] for row in trial.rows if not row["scaling"]["warmup"]]
+    rates = [s["env_steps_per_s"] for s in measured]
+    return ArmRun(statistics.median(rates), rates, measured[0]["setup_s"], run.wall_s)
 
 
 def run_bare(ctx: Context, spec, index: int) -> ArmRun:
@@ -81,21 +82,21 @@ def run(ctx: Context) -> Outcome:
         f"{point['minibatch_size']}, {point['num_epochs']} epoch, fcnet {point['fcnet_hiddens']}, "
         f"{grid.iterations} iterations, the first {grid.warmup_iterations} left out. "
         f"{ctx.budget.harness_rounds} rounds, arms alternating (run order: {', '.join(order)}).",
-        markdown.table(["arm", "median env steps/s of each run", "median"], compare.comparison_rows(comparison),
+        table(["arm", "median env steps/s of each run", "median"], compare.comparison_rows(comparison),
                        align_right=(2,)),
         f"**Suite / bare loop = {comparison.ratio:.3f}** (goal >= {GOAL}): "
         f"{'met' if met else 'not met'}. Pooling every measured iteration of every run instead: "
         f"{pooled(suite_runs):,.0f} / {pooled(bare_runs):,.0f} = {pooled(suite_runs) / pooled(bare_runs):.3f}, "
         f"95% bootstrap interval {low:.2f} to {high:.2f} (iterations vary by {spread:.0%} around their median "
         f"here, so a few percent between the arms {'is' if low < 1 < high else 'is not'} within the noise).",
-        markdown.table(
+        table(
             ["arm", "build s (each run)", "wall s of the whole process (each run)", "env steps/s of each measured iteration, run 1"],
-            [["suite", compare.values_text([r.build_s for r in suite_runs], compare.share),
-              compare.values_text([r.wall_s for r in suite_runs], compare.seconds),
-              compare.values_text(suite_runs[0].per_iteration)],
-             ["bare loop", compare.values_text([r.build_s for r in bare_runs], compare.share),
-              compare.values_text([r.wall_s for r in bare_runs], compare.seconds),
-              compare.values_text(bare_runs[0].per_iteration)]]),
+            [["suite", values_text([r.build_s for r in suite_runs], share),
+              values_text([r.wall_s for r in suite_runs], seconds),
+              values_text(suite_runs[0].per_iteration)],
+             ["bare loop", values_text([r.build_s for r in bare_runs], share),
+              values_text([r.wall_s for r in bare_runs], seconds),
+              values_text(bare_runs[0].per_iteration)]]),
         "Process layout. Both start Ray the same way (2 CPUs, no dashboard) and sample in one env runner "
         "actor. In the suite the Algorithm and its local learner live in a Tune trial actor (a placement "
         "group of 1 CPU for it plus 1 for the runner), while Tune's controller runs in the driver and "

@@ -3,7 +3,7 @@
     python -m bench.plain_tune bench/specs/grid6.yaml STORAGE_DIR
 
 What a Tune user writes without the suite: a function trainable that builds PPO by hand
-(bench.bare_config) and reports every iteration, the grid as `tune.grid_search` axes, RLlib's own
+(bench.bare_loop.build_config) and reports every iteration, the grid as `tune.grid_search` axes, RLlib's own
 resource request per trial, `max_concurrent_trials=1`, Tune's defaults for everything else (loggers,
 progress output, no actor reuse). Ray is started as the suite starts it (no dashboard), so the
 comparison is about how each uses Tune, not about Ray's options.
@@ -34,7 +34,7 @@ def _settings(config: dict) -> tuple[dict, str]:
 def train_ppo(config: dict) -> None:
     from ray import tune
 
-    from bench.bare_config import build_config
+    from bench.bare_loop import build_config
 
     started_at = time.time()
     settings, env_id = _settings(config)
@@ -58,7 +58,7 @@ def train_ppo(config: dict) -> None:
 def resources(config: dict):
     from ray.rllib.algorithms.ppo import PPO
 
-    from bench.bare_config import build_config
+    from bench.bare_loop import build_config
 
     settings, env_id = _settings(config)
     return PPO.default_resource_request(build_config(settings, env_id=env_id))
@@ -68,7 +68,7 @@ def param_space(path: str) -> tuple[dict, int, int]:
     """The file's fixed settings plus one `tune.grid_search` per axis; its iterations and repeats."""
     from ray import tune
 
-    from bench.grid_file import read_grid
+    from bench.experiments import read_grid
 
     grid = read_grid(path)
     if grid.axes is None:

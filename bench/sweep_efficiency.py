@@ -3,7 +3,7 @@
 Own time of a trial: build + iterations (suite: setup_s + sum of scaling/iter_s; plain script: its
 trainable's build_s + Tune's time_total_s, the sum of the algorithm's time_this_iter_s). Wall time: the
 whole command, end to end, in a subprocess. Goal: the suite at least 0.9, and ahead of the plain script.
-On the 6-trial grid a third arm runs the suite with a proposed change (bench.what_if).
+On the 6-trial grid a third arm runs the suite with Tune's actor reuse on (SweepOptions.reuse_actors).
 """
 
 from __future__ import annotations
@@ -11,12 +11,16 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench import compare, markdown, sweeps, timeline, what_if
+from bench import compare, sweeps, timeline
 from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.spec_files import EXPERIMENTS, SPECS, relative, shrunk
+from bench.experiments import EXPERIMENTS, SPECS, relative, shrunk
+from bench.report import share, table, values_text
 
 GOAL = 0.9
-SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {what_if.REUSE_ACTORS.name}"
+REUSE = "reuse_actors=True"
+REUSE_WHY = ("Tune keeps a finished trial's actor for the next trial that asks for the same resources, instead "
+             "of ending it and starting (and importing RLlib and torch in) a new process")
+SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {REUSE}"
 
 
 def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
@@ -37,9 +41,8 @@ def arms(ctx: Context, label: str, spec: Path, with_what_if: bool) -> dict:
 
     found = {SUITE: lambda i: sweeps.suite_sweep(spec, *place("suite", i)),
              PLAIN: lambda i: sweeps.plain_sweep(spec, *place("plain", i))}
-    patched = what_if.patched_copy(what_if.REUSE_ACTORS, ctx.work) if with_what_if else None
-    if patched is not None:
-        found[WHAT_IF] = lambda i: sweeps.suite_sweep(spec, *place("reuse", i), env={"PYTHONPATH": str(patched)})
+    if with_what_if:
+        found[WHAT_IF] = lambda i: sweeps.suite_sweep(spec, *place("reuse", i), reuse_actors=True)
     return found
 
 
@@ -52,16 +55,16 @@ def segment_table(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
     medians = {arm: median_segments(r) for arm, r in runs.items()}
     rows = [[name, *(f"{medians[arm][name]:.1f}" for arm in runs)] for name in timeline.SEGMENTS]
     rows.append(["wall time", *(f"{statistics.median(r.times.wall_s for r in runs[arm]):.1f}" for arm in runs)])
-    return markdown.table(["where the wall time goes (median s over runs)", *runs], rows,
+    return table(["where the wall time goes (median s over runs)", *runs], rows,
                           align_right=tuple(range(1, len(runs) + 1)))
 
 
 def runs_table(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
-    rows = [[arm, compare.values_text([r.times.wall_s for r in rs], compare.share),
-             compare.values_text([r.times.own_s for r in rs], compare.share),
-             compare.values_text([r.efficiency for r in rs], compare.share),
+    rows = [[arm, values_text([r.times.wall_s for r in rs], share),
+             values_text([r.times.own_s for r in rs], share),
+             values_text([r.efficiency for r in rs], share),
              f"{statistics.median(r.efficiency for r in rs):.2f}"] for arm, rs in runs.items()]
-    return markdown.table(["arm", "wall s (each run)", "trials' own s (each run)", "efficiency (each run)",
+    return table(["arm", "wall s (each run)", "trials' own s (each run)", "efficiency (each run)",
                            "median efficiency"], rows, align_right=(4,))
 
 
@@ -69,7 +72,7 @@ def what_if_text(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
     wall = {arm: statistics.median(r.times.wall_s for r in runs[arm]) for arm in (SUITE, WHAT_IF)}
     between = {arm: median_segments(runs[arm])[timeline.BETWEEN] for arm in (SUITE, WHAT_IF)}
     own = {arm: statistics.median(r.times.own_s for r in runs[arm]) for arm in (SUITE, WHAT_IF)}
-    return (f"What-if, {what_if.REUSE_ACTORS.name} in sweep.py ({what_if.REUSE_ACTORS.why}): wall time "
+    return (f"What-if, {REUSE} (SweepOptions.reuse_actors; {REUSE_WHY}): wall time "
             f"{wall[SUITE]:.1f} -> {wall[WHAT_IF]:.1f} s (median), time between trials {between[SUITE]:.1f} -> "
             f"{between[WHAT_IF]:.1f} s. The trials' own time falls too ({own[SUITE]:.1f} -> {own[WHAT_IF]:.1f} s): "
             f"a reused process has RLlib's lazy imports and torch's first-use costs behind it, so the setup_s of "
@@ -97,7 +100,7 @@ def where_it_goes(label: str, runs: dict[str, list[sweeps.MeasuredSweep]]) -> st
     )
     if WHAT_IF in runs:
         fixed_w, per_trial_w = timeline.overheads(median_segments(runs[WHAT_IF]), trials)
-        text += (f" With {what_if.REUSE_ACTORS.name} the overhead per trial falls to {per_trial_w:.1f} s "
+        text += (f" With {REUSE} the overhead per trial falls to {per_trial_w:.1f} s "
                  f"(about {timeline.own_seconds_needed(GOAL, fixed_w, per_trial_w, trials):.0f} s of own time "
                  f"per trial would then reach {GOAL}).")
     return text
@@ -164,11 +167,10 @@ def run(ctx: Context) -> Outcome:
         figures.append(KeyFigure(f"sweep efficiency, {label}: suite (plain Tune)",
                                  f"{comparison.a_median:.2f} ({comparison.b_median:.2f})",
                                  f">= {GOAL} and ahead of plain", verdict(met)))
-        commands += [" ".join(["scaling-study", *sweeps.suite_command(Path(relative(spec)), Path("TMP"))[1:]]),
-                     " ".join(["python", *sweeps.plain_command(Path(relative(spec)), Path("TMP"))[1:]])]
+        shown = Path(relative(spec)), Path("TMP")
+        commands += [" ".join(["scaling-study", *sweeps.suite_command(*shown)[1:]]),
+                     " ".join(["python", *sweeps.plain_command(*shown)[1:]])]
         if WHAT_IF in runs:
-            change = what_if.REUSE_ACTORS
-            commands.append(f"what-if: copy src/scaling_study to DIR/scaling_study, change `{change.old}` to "
-                            f"`{change.new}` in its {change.module}, run the suite command with PYTHONPATH=DIR")
+            commands.append(" ".join(["python", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]))
     sections.append(verdict_text(results))
     return Outcome("\n\n".join(sections), figures, commands)
