@@ -16,9 +16,9 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from bench import analysis_speed, course, distance_to_limit, harness_tax, report, sweep_efficiency
 from bench.context import FULL, QUICK, Context
@@ -62,16 +62,11 @@ def machine_facts() -> dict[str, object]:
     }
 
 
-@dataclass
-class QuietWait:
+class QuietWait(NamedTuple):
     threshold: float
     waited_s: float
     load_at_start: tuple[float, float, float]
     load_at_end: tuple[float, float, float]
-
-    @property
-    def quiet(self) -> bool:
-        return self.load_at_end[0] < self.threshold
 
 
 def wait_until_quiet(threshold: float, max_wait_s: float, poll_s: float = 30.0) -> QuietWait:

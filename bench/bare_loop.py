@@ -2,16 +2,12 @@
 
     python -m bench.bare_loop bench/specs/harness_tax.yaml [--torch-threads 1]
 
-Builds the file's single point by hand (`build_config`, as a plain RLlib script on Ray 2.60 writes it:
-new API stack, FrozenLake's Discrete observations one-hot encoded, the model set through
-DefaultModelConfig; tests/test_bench.py holds it equal to the suite's own on every setting that shapes
-the work), trains it for the file's iterations and prints one line `BENCH_RESULT {json}`: the build
-time and, per iteration, env steps sampled, time_this_iter_s and their ratio.
-
-Ray is started as the suite starts it (2 CPUs, no dashboard, bound to 127.0.0.1). The difference in
-layout: here the Algorithm (and its local learner) lives in this driver process; in the suite it lives
-in a Tune trial actor, with Tune's controller in the driver beside it. Ray gives that 1-CPU actor
-OMP_NUM_THREADS=1, so torch runs one thread there; this loop pins torch to the same by default.
+Builds the file's single point by hand (`build_config`: what a plain RLlib script on Ray 2.60 writes,
+held equal to the suite's config by tests/test_bench.py), trains it for the file's iterations and prints
+`BENCH_RESULT {json}`: the build time and, per iteration, env steps sampled, time_this_iter_s and their
+ratio. Ray starts as the suite starts it (2 CPUs, no dashboard, 127.0.0.1); the Algorithm lives in this
+driver, where the suite's lives in a 1-CPU Tune trial actor that Ray gives OMP_NUM_THREADS=1, so torch
+is pinned to one thread here too by default.
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ class Comparison:
     b_name: str
     a: list[float] = field(default_factory=list)
     b: list[float] = field(default_factory=list)
-    order: list[str] = field(default_factory=list)
-    """The arms in the order they ran, e.g. ["suite", "bare loop", "bare loop", "suite"]."""
 
     @property
     def a_median(self) -> float:

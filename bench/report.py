@@ -74,7 +74,7 @@ def header(machine: dict, command: str, quiet, total_s: float, quick: bool) -> s
         f"pandas {v['pandas']}, scaling-study {v['scaling-study']}; git {machine['git_commit']}",
     ]
     if quiet is not None:
-        state = "quiet" if quiet.quiet else f"**not quiet: still {quiet.load_at_end[0]:.2f} when the wait ran out**"
+        state = "quiet" if quiet.load_at_end[0] < quiet.threshold else f"**not quiet: still {quiet.load_at_end[0]:.2f} when the wait ran out**"
         lines.append(
             f"- Load average (1, 5, 15 min) before the run: {load_text(quiet.load_at_end)} ({state}; waited "
             f"{duration(quiet.waited_s)} for the 1-minute load to fall below {quiet.threshold}, from "

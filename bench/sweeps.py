@@ -5,9 +5,7 @@ Trial files are read with the analysis' own reader (scaling_study.analysis.tune_
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -17,7 +15,6 @@ from bench.timeline import SweepTimes, TrialTimes
 from scaling_study.analysis.tune_files import TrialFiles, find_trial_dirs, read_trial
 
 SUITE_FINISHED = "trials finished. Tune results"  # the suite's last stdout line before ray.shutdown()
-RAY_LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 
 
 @dataclass
@@ -49,14 +46,14 @@ def plain_command(spec: Path, storage: Path) -> list[str]:
 def suite_sweep(spec: Path, storage: Path, log: Path, *extra: str, reuse_actors: bool = False) -> MeasuredSweep:
     run = runner.run(suite_command(spec, storage, *extra, reuse_actors=reuse_actors), log)
     exp_dir = Path(storage) / yaml.safe_load(Path(spec).read_text())["name"]
+    # The plan line ("... Results: DIR") is printed as soon as ray.init has returned.
     finished, plan = run.line_containing(SUITE_FINISHED), run.line_containing("Results: ")
     times = SweepTimes(
         launched_at=run.started_at,
         exited_at=run.ended_at,
         trials=[suite_trial_times(t.rows) for t in trials(exp_dir)],
         ray_init_at=_session_start(run),
-        # The plan line is printed as soon as ray.init has returned (Ray logs "Started" a little earlier).
-        ray_ready_at=plan[0] if plan else ray_log_time(exp_dir, "Started a local Ray instance"),
+        ray_ready_at=plan[0] if plan else None,
         calibration=calibration_window(exp_dir),
         finished_at=finished[0] if finished else None,
         actor_started_at=trial_actor_starts(run),
@@ -112,11 +109,3 @@ def calibration_window(exp_dir: Path) -> tuple[float, float] | None:
     except OSError:
         return None
 
-
-def ray_log_time(exp_dir: Path, text: str) -> float | None:
-    """When the suite's ray.log first logged a line containing `text` (local time, milliseconds)."""
-    log = Path(exp_dir) / "scaling_study" / "ray.log"
-    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
-        if (match := RAY_LOG_TIME.match(line)) and text in line:
-            return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-    return None

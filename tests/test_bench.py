@@ -205,3 +205,23 @@ def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
     assert [r["iteration"] for r in result["iterations"]] == [1, 2]
     assert all(r["env_steps"] >= 64 for r in result["iterations"])
     assert result["torch_threads"] == 1 and result["env_steps_per_s"] > 0 and done.ray_sessions
+
+
+@pytest.mark.ray
+def test_reuse_actors_option_runs_trials_of_equal_resources_in_one_actor(tmp_path):
+    """The what-if arm (bench.suite_point --reuse-actors -> SweepOptions.reuse_actors): two trials that ask
+    for the same resources run in one Tune trial actor process (Ray's worker logs), where the suite's
+    default starts one per trial."""
+    from bench import runner, sweeps
+
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "tiny", "env": {"id": "FrozenLake-v1"},
+        "search_space": {"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]},
+        "fixed": {"train_batch_size_per_learner": 64, "minibatch_size": 32, "num_epochs": 1, "fcnet_hiddens": [8]},
+        "stop": {"training_iteration": 1}, "warmup_iterations": 0,
+    }))
+    command = sweeps.suite_command(spec, tmp_path / "results", reuse_actors=True)
+    done = runner.run(command, tmp_path / "sweep.log", timeout_s=300)  # ends every process it started
+    assert len(sweeps.trials(tmp_path / "results" / "tiny")) == 2
+    assert [w.actor for w in done.workers].count("ImplicitFunc") == 1
