@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from bench import analysis_speed, course, distance_to_limit, harness_tax, report, sweep_efficiency
-from bench.context import FULL, QUICK, Context
+from bench.context import Context
 from bench.experiments import REPO
 from scaling_study.provenance import cpu_model, git_commit
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     started, facts, sections = time.perf_counter(), machine_facts(), []
     try:
         for name in names:
-            sections.append(run_one(name, Context(QUICK if args.quick else FULL, work, log)))
+            sections.append(run_one(name, Context(args.quick, work, log)))
             report.write(out, report.header(facts, command, quiet, time.perf_counter() - started, args.quick), sections)
     finally:
         if not args.keep_work:  # everything but the report, when it was written there

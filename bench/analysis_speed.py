@@ -13,17 +13,19 @@ from bench.report import seconds, table, values_text
 from tests.analysis_helpers import write_large_experiment  # the generator the analysis tests use
 
 GOAL_S = 10.0
+RUNS = 3  # --quick: 1
 IN_PROCESS = re.compile(r"analysed in ([\d.]+) s")
 
 
 def run(ctx: Context) -> Outcome:
-    sizes = {} if not ctx.budget.quick else {"runners": (0, 1), "envs": (1, 2), "repeats": 5, "iterations": 10}
+    runs = 1 if ctx.quick else RUNS
+    sizes = {} if not ctx.quick else {"runners": (0, 1), "envs": (1, 2), "repeats": 5, "iterations": 10}
     source = write_large_experiment(ctx.work / "analysis-speed" / "big", **sizes)
     trials = sum(1 for p in source.iterdir() if p.is_dir())
     iterations = sizes.get("iterations", 20)
     walls, inside = [], []
-    for i in range(ctx.budget.analysis_runs):
-        ctx.log(f"  run {i + 1}/{ctx.budget.analysis_runs}")
+    for i in range(runs):
+        ctx.log(f"  run {i + 1}/{runs}")
         done = runner.run(runner.scaling_study("analyze", str(source), "--out", str(ctx.work / "analysis-speed" / f"out-{i}")),
                           ctx.work / f"analysis-speed-{i}.log")
         walls.append(done.wall_s)

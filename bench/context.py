@@ -1,4 +1,4 @@
-"""What every benchmark is given (its budget, a work directory, a logger) and what it hands back."""
+"""What every benchmark is given (full or quick budget, a work directory, a logger) and what it hands back."""
 
 from __future__ import annotations
 
@@ -7,23 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much each benchmark runs: `FULL` for BENCHMARKS.md, `QUICK` to check the harness."""
-
-    quick: bool
-    harness_rounds: int  # rounds of the harness-tax A/B (each round runs every arm once)
-    efficiency_rounds: int  # rounds of each sweep-efficiency A/B
-    analysis_runs: int
-
-
-FULL = Budget(quick=False, harness_rounds=5, efficiency_rounds=3, analysis_runs=3)
-QUICK = Budget(quick=True, harness_rounds=1, efficiency_rounds=1, analysis_runs=1)
-
-
 @dataclass
 class Context:
-    budget: Budget
+    quick: bool  # tiny budgets (one round, small experiment copies), to check the harness
     work: Path  # the bench run's scratch directory (Tune storage, logs, --quick experiment files)
     log: Callable[[str], None] = print
 

@@ -63,7 +63,7 @@ def why_text(median: dict, ppo: dict[str, int]) -> str:
 
 
 def run(ctx: Context) -> Outcome:
-    spec = SPEC if not ctx.budget.quick else shrunk(SPEC, ctx.work / "specs", iterations=1, repeats=1,
+    spec = SPEC if not ctx.quick else shrunk(SPEC, ctx.work / "specs", iterations=1, repeats=1,
                                                     fixed={"train_batch_size_per_learner": 1000, "num_epochs": 3})
     sweep = sweeps.suite_sweep(spec, ctx.work / "course-results", ctx.work / "course-sweep.log")
     trials = per_trial(sweep.exp_dir)

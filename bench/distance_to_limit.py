@@ -22,7 +22,7 @@ SPEC = EXPERIMENTS / "frozenlake.yaml"
 
 def plan(ctx: Context) -> tuple[Path, Path, Path]:
     """(experiment file, storage path, analysis output directory)."""
-    if ctx.budget.quick:
+    if ctx.quick:
         spec = shrunk(SPEC, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500},
                       search_space={"num_env_runners": "auto", "num_envs_per_env_runner": [4]})
         return spec, ctx.work / "limit-results", ctx.work / "limit-analysis"

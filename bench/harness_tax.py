@@ -20,6 +20,7 @@ from bench.report import seconds, share, table, values_text
 
 GOAL = 0.97
 SPEC = SPECS / "harness_tax.yaml"
+ROUNDS = 5  # --quick: 1
 LAYOUT = (
     "Process layout. Both start Ray the same way (2 CPUs, no dashboard) and sample in one env runner "
     "actor. In the suite the Algorithm and its local learner live in a Tune trial actor (a placement "
@@ -60,10 +61,11 @@ def run_bare(ctx: Context, spec, index: int) -> ArmRun:
 
 
 def run(ctx: Context) -> Outcome:
-    spec = SPEC if not ctx.budget.quick else shrunk(SPEC, ctx.work / "specs", iterations=3,
+    rounds = 1 if ctx.quick else ROUNDS
+    spec = SPEC if not ctx.quick else shrunk(SPEC, ctx.work / "specs", iterations=3,
                                                     fixed={"train_batch_size_per_learner": 500, "minibatch_size": 250})
     outcomes, order = compare.alternate({"suite": lambda i: run_suite(ctx, spec, i),
-                                         "bare loop": lambda i: run_bare(ctx, spec, i)}, ctx.budget.harness_rounds, ctx.log)
+                                         "bare loop": lambda i: run_bare(ctx, spec, i)}, rounds, ctx.log)
     suite_runs, bare_runs = outcomes["suite"], outcomes["bare loop"]
     c = compare.Comparison("suite", "bare loop", [r.env_steps_per_s for r in suite_runs],
                            [r.env_steps_per_s for r in bare_runs])
@@ -80,7 +82,7 @@ def run(ctx: Context) -> Outcome:
         f"{point['num_envs_per_env_runner']} envs, train batch {point['train_batch_size_per_learner']}, minibatch "
         f"{point['minibatch_size']}, {point['num_epochs']} epoch, fcnet {point['fcnet_hiddens']}, "
         f"{grid.iterations} iterations, the first {grid.warmup_iterations} left out. "
-        f"{ctx.budget.harness_rounds} rounds, arms alternating (run order: {', '.join(order)}).",
+        f"{rounds} rounds, arms alternating (run order: {', '.join(order)}).",
         table(["arm", "median env steps/s of each run", "median"], compare.comparison_rows(c), align_right=(2,)),
         f"**Suite / bare loop = {c.ratio:.3f}** (goal >= {GOAL}): {'met' if met else 'not met'}. Pooling every "
         f"measured iteration of every run instead: {pooled_suite:,.0f} / {pooled_bare:,.0f} = "

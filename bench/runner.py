@@ -38,7 +38,6 @@ class WorkerStart:
 
 @dataclass
 class Run:
-    command: list[str]
     started_at: float  # epoch seconds just before the launch
     ended_at: float
     wall_s: float
@@ -91,7 +90,7 @@ def run(command: list[str], log: Path, timeout_s: float = 1800) -> Run:
     if code != 0:
         tail = "\n".join(log.read_text().splitlines()[-15:])
         raise RunFailed(f"{' '.join(command)} exited {code} (log: {log}):\n{tail}")
-    return Run(command, started_at, ended_at, wall_s, lines, sessions, workers, log)
+    return Run(started_at, ended_at, wall_s, lines, sessions, workers, log)
 
 
 def _read_lines(process: subprocess.Popen, lines: list[tuple[float, str]]) -> None:

@@ -16,6 +16,7 @@ from bench.experiments import EXPERIMENTS, SPECS, relative, shrunk
 from bench.report import share, table, values_text
 
 GOAL = 0.9
+ROUNDS = 3  # --quick: 1
 REUSE = "reuse_actors=True"
 SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {REUSE}"
 Runs = dict[str, list[sweeps.MeasuredSweep]]
@@ -33,7 +34,7 @@ METHOD = (
 
 def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
     """(label, experiment file, whether to add the what-if arm)."""
-    if not ctx.budget.quick:
+    if not ctx.quick:
         return [("smoke", EXPERIMENTS / "smoke.yaml", False), ("grid6", SPECS / "grid6.yaml", True)]
     grid = {"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]}
     return [("smoke (quick)", shrunk(EXPERIMENTS / "smoke.yaml", ctx.work / "specs", iterations=2), False),
@@ -140,7 +141,7 @@ def verdict_text(results: list[tuple[str, compare.Comparison, Runs]]) -> str:
 def run(ctx: Context) -> Outcome:
     sections, figures, commands, results = [METHOD], [], ["python -m bench --only sweep_efficiency"], []
     for label, spec, with_what_if in workloads(ctx):
-        runs, order = compare.alternate(arms(ctx, label, spec, with_what_if), ctx.budget.efficiency_rounds, ctx.log)
+        runs, order = compare.alternate(arms(ctx, label, spec, with_what_if), 1 if ctx.quick else ROUNDS, ctx.log)
         c = compare.Comparison(SUITE, PLAIN, [r.efficiency for r in runs[SUITE]], [r.efficiency for r in runs[PLAIN]])
         met = c.a_median >= GOAL and c.a_median > c.b_median
         sections += [f"### {label}: {relative(spec)}, {len(runs[SUITE][0].times.trials)} trials",
