@@ -13,6 +13,7 @@ import yaml
 from bench import runner
 from bench.timeline import SweepTimes, TrialTimes
 from scaling_study.analysis.tune_files import TrialFiles, find_trial_dirs, read_trial
+from scaling_study.layout import CALIBRATION, PROVENANCE
 
 SUITE_FINISHED = "trials finished. Tune results"  # the suite's last stdout line before ray.shutdown()
 
@@ -103,9 +104,8 @@ def _session_start(run: runner.Run) -> float | None:
 def calibration_window(exp_dir: Path) -> tuple[float, float] | None:
     """(start, end) of the suite's calibration: provenance.json is written just before it starts,
     calibration.json as soon as it ends."""
-    suite = Path(exp_dir) / "scaling_study"
     try:
-        return (suite / "provenance.json").stat().st_mtime, (suite / "calibration.json").stat().st_mtime
+        return (Path(exp_dir) / PROVENANCE).stat().st_mtime, (Path(exp_dir) / CALIBRATION).stat().st_mtime
     except OSError:
         return None
 
