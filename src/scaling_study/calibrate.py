@@ -16,6 +16,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from scaling_study.envs import make_env
 from scaling_study.provenance import cpu_model
+from scaling_study.sampling_model import sampler_key
 
 
 def raw_step_rate(env_config: dict[str, Any], seconds: float = 1.0) -> float:
@@ -62,8 +63,10 @@ def _measure_on_node(env_config: dict[str, Any], seconds: float) -> dict[str, An
     }
 
 
-def calibrate(env_config: dict[str, Any], seconds: float = 1.0) -> dict[str, Any]:
+def calibrate(env_config: dict[str, Any], trial_params: list[dict[str, Any]] | None = None,
+              seconds: float = 1.0) -> dict[str, Any]:
     """Measure every alive node (Ray must be running); the median is the figure used for limits.
+    With the grid's `trial_params`, also the bare sampler ceiling of each of its sampler configurations.
 
     Nodes are measured one after another: nodes of a local test cluster share this machine's cores.
     """
@@ -76,10 +79,75 @@ def calibrate(env_config: dict[str, Any], seconds: float = 1.0) -> dict[str, Any
         )
         for n in nodes
     ]
-    return {
+    calibration = {
         "env_id": env_config["id"],
         "step_cost": env_config.get("step_cost"),
         "seconds_per_node": seconds,
         "nodes": results,
         "steps_per_s_per_core": statistics.median(r["steps_per_s"] for r in results),
     }
+    if trial_params:
+        calibration["sampler_ceilings"] = sampler_ceilings(trial_params)
+    return calibration
+
+
+# --- The second calibration: RLlib's own sampler ceiling -------------------------------------------
+# A bare SingleAgentEnvRunner built from a trial's own params (same env and step cost, same envs per
+# runner and vectorize mode, same connector and model), sampling with its policy and learning nothing.
+# Every sampler in the sweep runs under this ceiling; the gap to the raw env rate is RLlib's per-step cost.
+
+def vector_steps_for(params: dict[str, Any], seconds: float, most: int = 300, fewest: int = 10) -> int:
+    """A step-count budget: a costly step would make a time budget alone overrun (one vector step of
+    four sync 50 ms envs is 0.2 s). The 2 ms stands in for RLlib's own cost per vector step."""
+    cost = (params.get("step_cost") or {}).get("seconds", 0.0)
+    waits = 1 if params.get("gym_env_vectorize_mode") == "async" else params.get("num_envs_per_env_runner", 1)
+    return max(fewest, min(most, int(seconds / (waits * cost + 0.002))))
+
+
+def bare_runner_seconds_per_vector_step(params: dict[str, Any], vector_steps: int, warmup_vector_steps: int = 5) -> float:
+    """Seconds per vector step (every env of the runner stepped once) of a bare env runner, in this process."""
+    import torch
+    from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
+
+    from scaling_study import envs, ppo
+
+    envs.register()
+    config = ppo.build_config({**params, "num_env_runners": 0})
+    runner = SingleAgentEnvRunner(config=config)
+    num_envs = config.num_envs_per_env_runner
+    try:
+        torch.manual_seed(0)
+        runner.sample(num_timesteps=warmup_vector_steps * num_envs)  # first forward passes, env resets
+        start = time.perf_counter()
+        episodes = runner.sample(num_timesteps=vector_steps * num_envs)
+        seconds = time.perf_counter() - start
+        steps = sum(len(e) for e in episodes)
+    finally:
+        runner.stop()
+    return seconds / (steps / num_envs)
+
+
+@ray.remote(num_cpus=1)
+def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dict[str, dict[str, Any]]:
+    out = {}
+    for key, params in configs.items():
+        steps = vector_steps_for(params, seconds)
+        per_vector_step = bare_runner_seconds_per_vector_step(params, steps)
+        out[key] = {
+            "num_envs_per_env_runner": params.get("num_envs_per_env_runner", 1),
+            "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
+            "vector_steps": steps,
+            "seconds_per_vector_step": per_vector_step,
+            "env_steps_per_s_per_runner": params.get("num_envs_per_env_runner", 1) / per_vector_step,
+        }
+    return out
+
+
+def sampler_ceilings(trial_params: list[dict[str, Any]], seconds: float = 1.0) -> dict[str, Any]:
+    """One bare-runner measurement per distinct (envs per runner, vectorize mode) of the grid, in one
+    1-CPU Ray worker (Ray must be running), keyed by `sampler_key`."""
+    configs = {}
+    for params in trial_params:
+        configs.setdefault(sampler_key(params.get("num_envs_per_env_runner", 1),
+                                       params.get("gym_env_vectorize_mode")), params)
+    return {"seconds_per_config": seconds, "configs": ray.get(_sampler_ceilings.remote(configs, seconds))}

@@ -218,7 +218,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
         if not resume or not (suite_dir / "provenance.json").exists():
             provenance.write_json(suite_dir / "provenance.json", provenance.collect(spec.to_dict(), info.to_dict(), argv))
         if not (suite_dir / "calibration.json").exists():
-            provenance.write_json(suite_dir / "calibration.json", calibrate.calibrate(env_config(params[0])))
+            provenance.write_json(suite_dir / "calibration.json", calibrate.calibrate(env_config(params[0]), params))
         todo = _trials_to_run(exp_dir, params, resume)
         if todo:
             grid = build_tuner(spec, params, todo, exp_dir, options).fit()

@@ -141,6 +141,7 @@ def trial_record(files: TrialFiles, state: dict) -> dict:
         "trial": files.name,
         "trial_id": state.get("trial_id"),
         **resolved,
+        "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
         "cpus_reserved": reserved_cpus(resolved),
         "sampling_cpus": sampling_cpus(resolved, params),
         "repeat": params.get("repeat"),

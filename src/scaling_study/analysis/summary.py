@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scaling_study.sampling_model import sampler_key
+
 from . import stats
 
 POINT_KEYS = ["point", "num_env_runners", "num_envs_per_env_runner"]
@@ -98,3 +100,46 @@ def build_summary(iterations: pd.DataFrame, trials: pd.DataFrame,
     summary = add_scaling_columns(summary, steps_per_s_per_core)
     summary = summary.sort_values(["cpus", "num_env_runners", "num_envs_per_env_runner"], kind="stable")
     return summary.rename_axis("point").reset_index()[SUMMARY_COLUMNS]
+
+
+# --- The waterfall: what each layer between the raw env and end-to-end training costs -------------
+WATERFALL_COLUMNS = ["limit_env_steps_per_s", "sampler_ceiling_env_steps_per_s", "sampling_env_steps_per_s",
+                     "env_steps_per_s"]
+
+
+def sampling_rate_per_point(measured: pd.DataFrame) -> pd.Series:
+    """Env steps per second while sampling (env_steps / sample_s), the median over each trial's measured
+    iterations, then the median over trials: the seed is the unit. NaN where phases were not measured."""
+    rate = measured["env_steps"] / measured["sample_s"].where(measured["sample_s"] > 0)
+    per_trial = rate.groupby([measured["point"], measured["trial"]]).median()
+    return per_trial.groupby(level="point").median().rename("sampling_env_steps_per_s")
+
+
+def sampler_ceiling_per_point(trials: pd.DataFrame, ceilings: dict | None) -> pd.Series:
+    """A bare env runner's rate for the point's envs per runner and vectorize mode (calibration.json's
+    `sampler_ceilings`), times its runners (the main process's own runner when there are none).
+    NaN for points, or directories, without that calibration."""
+    configs = (ceilings or {}).get("configs") or {}
+    analysed = trials[trials["skipped"].isna()].groupby("point").first()
+    if analysed.empty:
+        return pd.Series(dtype=float, name="sampler_ceiling_env_steps_per_s")
+    vectorize = analysed.get("gym_env_vectorize_mode", pd.Series("sync", index=analysed.index)).fillna("sync")
+    per_runner = [
+        (configs.get(sampler_key(envs, mode)) or {}).get("env_steps_per_s_per_runner", np.nan)
+        for envs, mode in zip(analysed["num_envs_per_env_runner"], vectorize, strict=True)
+    ]
+    runners = analysed["num_env_runners"].clip(lower=1)
+    return (pd.Series(per_runner, index=analysed.index, dtype=float) * runners).rename(
+        "sampler_ceiling_env_steps_per_s")
+
+
+def add_waterfall_columns(summary: pd.DataFrame, iterations: pd.DataFrame, trials: pd.DataFrame,
+                          ceilings: dict | None) -> pd.DataFrame:
+    """summary.csv's waterfall columns (raw limit and end to end are already there)."""
+    measured = iterations[~iterations["warmup"]]
+    added = pd.concat([sampler_ceiling_per_point(trials, ceilings), sampling_rate_per_point(measured)], axis=1)
+    added = added.reindex(summary["point"])
+    summary = summary.copy()
+    for column in added.columns:
+        summary[column] = added[column].to_numpy()
+    return summary

@@ -1,0 +1,171 @@
+"""Where a simulated step cost goes: ms per vector step, layer by layer, in a plain process and in Ray.
+
+    flock /tmp/scaling-study-ray.lock python -m bench.step_cost [--costs-ms 0 2 4 10 20 50] [--repeats 3]
+
+For FrozenLake with a `sleep` (waiting) or `spin` (busy) step cost of S, and for three vectorizations
+(1 env sync, 2 envs sync, 2 envs async), it times one vector step (every env of the runner stepped once):
+    sleep   - `time.sleep(S)` alone (the sleep's own overshoot; sleep mode only)
+    gym     - a gymnasium vector env stepped with random actions (no RLlib): the pipe cost of async
+    runner  - a bare RLlib SingleAgentEnvRunner built from the suite's own config (same wrapper,
+              FlattenObservations connector, model [16]), sampling with its policy
+each in this process (`plain`) and in a Ray task (`ray`, num_cpus=1; `ray-0.5`, num_cpus=0.5 as the
+known-answer sweep gives its runners). Prints one `STEP_COST {json}` line per cell, the medians as a
+markdown table, and the fitted penalty of `scaling_study.sampling_model`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from functools import partial
+from typing import Any
+
+VECTORIZATIONS = {"1 sync": (1, "sync"), "2 sync": (2, "sync"), "2 async": (2, "async")}
+MODEL = [16]
+
+
+def params_for(cost_s: float, cost_mode: str, num_envs: int, vectorize: str) -> dict[str, Any]:
+    return {"env_id": "FrozenLake-v1", "step_cost": {"seconds": cost_s, "mode": cost_mode} if cost_s else None,
+            "num_envs_per_env_runner": num_envs, "gym_env_vectorize_mode": vectorize, "fcnet_hiddens": MODEL}
+
+
+def time_sleep(cost_s: float, count: int) -> float:
+    start = time.perf_counter()
+    for _ in range(count):
+        time.sleep(cost_s)
+    return (time.perf_counter() - start) / count
+
+
+def time_gym(params: dict[str, Any], count: int) -> float:
+    import gymnasium as gym
+
+    from scaling_study.envs import make_env
+    from scaling_study.ppo import env_config
+
+    fns = [partial(make_env, env_config(params))] * params["num_envs_per_env_runner"]
+    vector = gym.vector.AsyncVectorEnv(fns) if params["gym_env_vectorize_mode"] == "async" else gym.vector.SyncVectorEnv(fns)
+    try:
+        vector.action_space.seed(0)
+        vector.reset(seed=0)
+        for _ in range(3):
+            vector.step(vector.action_space.sample())
+        start = time.perf_counter()
+        for _ in range(count):
+            vector.step(vector.action_space.sample())  # autoreset: ended envs reset on their next step
+        return (time.perf_counter() - start) / count
+    finally:
+        vector.close()
+
+
+def measure(layer: str, params: dict[str, Any], seconds: float) -> dict[str, Any]:
+    import torch
+
+    from scaling_study.calibrate import bare_runner_seconds_per_vector_step, vector_steps_for
+
+    count = vector_steps_for(params, seconds)
+    cost = (params["step_cost"] or {}).get("seconds", 0.0)
+    if layer == "sleep":
+        per_step = time_sleep(cost, count)
+    elif layer == "gym":
+        per_step = time_gym(params, count)
+    else:
+        per_step = bare_runner_seconds_per_vector_step(params, count)
+    return {"ms": 1000 * per_step, "vector_steps": count, "torch_threads": torch.get_num_threads()}
+
+
+def cells(costs_ms: list[float]) -> list[dict[str, Any]]:
+    out = []
+    for cost_ms in costs_ms:
+        for cost_mode in ("sleep", "spin") if cost_ms else ("sleep",):
+            out.append({"layer": "sleep", "cost_ms": cost_ms, "cost_mode": cost_mode, "vectorize": "1 sync"})
+            for vectorize in VECTORIZATIONS:
+                for layer in ("gym", "runner"):
+                    out.append({"layer": layer, "cost_ms": cost_ms, "cost_mode": cost_mode, "vectorize": vectorize})
+    return [c for c in out if not (c["layer"] == "sleep" and (c["cost_mode"] == "spin" or not c["cost_ms"]))]
+
+
+def run_cell(cell: dict[str, Any], seconds: float) -> dict[str, Any]:
+    num_envs, vectorize = VECTORIZATIONS[cell["vectorize"]]
+    return measure(cell["layer"], params_for(cell["cost_ms"] / 1000, cell["cost_mode"], num_envs, vectorize), seconds)
+
+
+def measure_all(todo: list[dict[str, Any]], kinds: list[str], seconds: float, repeats: int) -> list[dict[str, Any]]:
+    import ray
+
+    remote = ray.remote(run_cell)
+    rows = []
+    for repeat in range(repeats):
+        for kind in kinds:
+            for cell in todo:
+                if kind == "ray-0.5" and cell["layer"] != "runner":
+                    continue
+                if kind == "plain":
+                    result = run_cell(cell, seconds)
+                else:
+                    cpus = 1 if kind == "ray" else 0.5
+                    result = ray.get(remote.options(num_cpus=cpus).remote(cell, seconds))
+                row = {**cell, "kind": kind, "repeat": repeat, **result}
+                print("STEP_COST " + json.dumps(row), flush=True)
+                rows.append(row)
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Median ms per vector step: one row per (layer, kind, cost mode, vectorization), one column per cost."""
+    costs = sorted({r["cost_ms"] for r in rows})
+    groups: dict[tuple, dict[float, list[float]]] = {}
+    for r in rows:
+        cost_mode = r["cost_mode"] if r["cost_ms"] else "-"
+        for mode in ("sleep", "spin") if cost_mode == "-" else (cost_mode,):
+            groups.setdefault((r["layer"], r["kind"], mode, r["vectorize"]), {}).setdefault(r["cost_ms"], []).append(r["ms"])
+    lines = ["| layer | process | step | envs | " + " | ".join(f"{c:g} ms" for c in costs) + " |",
+             "|---|---|---|---|" + "---|" * len(costs)]
+    for key in sorted(groups):
+        values = [f"{statistics.median(groups[key][c]):.2f}" if c in groups[key] else "" for c in costs]
+        lines.append("| " + " | ".join(key) + " | " + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
+def fitted_penalties(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fit the model's wake-up penalty to the runner rows of each process kind (sleep mode)."""
+    from scaling_study import sampling_model
+
+    fits = {}
+    for kind in sorted({r["kind"] for r in rows}):
+        for vectorize, (num_envs, mode) in VECTORIZATIONS.items():
+            mine = [r for r in rows if r["kind"] == kind and r["layer"] == "runner" and r["vectorize"] == vectorize
+                    and (r["cost_mode"] == "sleep" or not r["cost_ms"])]
+            if len({r["cost_ms"] for r in mine}) < 3:
+                continue
+            fit = sampling_model.fit_model(
+                [r["cost_ms"] / 1000 for r in mine], [r["ms"] / 1000 for r in mine], num_envs, mode)
+            fits[f"{kind} {vectorize}"] = {k: round(v * 1000, 3) if k.endswith("_s") else round(v, 4)
+                                           for k, v in fit.as_dict().items()}
+    return fits
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--costs-ms", type=float, nargs="+", default=[0, 2, 4, 10, 20, 50])
+    parser.add_argument("--kinds", nargs="+", default=["plain", "ray", "ray-0.5"], choices=["plain", "ray", "ray-0.5"])
+    parser.add_argument("--layers", nargs="+", default=["sleep", "gym", "runner"], choices=["sleep", "gym", "runner"])
+    parser.add_argument("--seconds", type=float, default=0.6, help="time budget per cell (turned into a step count)")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    import ray
+
+    todo = [c for c in cells(args.costs_ms) if c["layer"] in args.layers]
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    try:
+        rows = measure_all(todo, args.kinds, args.seconds, args.repeats)
+    finally:
+        ray.shutdown()
+    print(table(rows))
+    print("FITTED (ms, fraction): " + json.dumps(fitted_penalties(rows), indent=1))
+
+
+if __name__ == "__main__":
+    main()
