@@ -76,14 +76,17 @@ def measure(layer: str, params: dict[str, Any], seconds: float) -> dict[str, Any
 
 
 def cells(costs_ms: list[float]) -> list[dict[str, Any]]:
+    """Waiting steps through every layer; busy (spin) steps through the runner only, to compare."""
     out = []
     for cost_ms in costs_ms:
-        for cost_mode in ("sleep", "spin") if cost_ms else ("sleep",):
-            out.append({"layer": "sleep", "cost_ms": cost_ms, "cost_mode": cost_mode, "vectorize": "1 sync"})
-            for vectorize in VECTORIZATIONS:
-                for layer in ("gym", "runner"):
-                    out.append({"layer": layer, "cost_ms": cost_ms, "cost_mode": cost_mode, "vectorize": vectorize})
-    return [c for c in out if not (c["layer"] == "sleep" and (c["cost_mode"] == "spin" or not c["cost_ms"]))]
+        if cost_ms:
+            out.append({"layer": "sleep", "cost_ms": cost_ms, "cost_mode": "sleep", "vectorize": "1 sync"})
+        for vectorize in VECTORIZATIONS:
+            for layer in ("gym", "runner"):
+                out.append({"layer": layer, "cost_ms": cost_ms, "cost_mode": "sleep", "vectorize": vectorize})
+            if cost_ms:
+                out.append({"layer": "runner", "cost_ms": cost_ms, "cost_mode": "spin", "vectorize": vectorize})
+    return out
 
 
 def run_cell(cell: dict[str, Any], seconds: float) -> dict[str, Any]:
@@ -99,7 +102,7 @@ def measure_all(todo: list[dict[str, Any]], kinds: list[str], seconds: float, re
     for repeat in range(repeats):
         for kind in kinds:
             for cell in todo:
-                if kind == "ray-0.5" and cell["layer"] != "runner":
+                if kind == "ray-0.5" and (cell["layer"] != "runner" or cell["cost_mode"] == "spin"):
                     continue
                 if kind == "plain":
                     result = run_cell(cell, seconds)
@@ -146,6 +149,37 @@ def fitted_penalties(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return fits
 
 
+# RLlib's own timers in a result row's env_runners group (seconds; per env step unless named per call).
+RUNNER_TIMERS = {"runner_sample_ms_per_step": "sample", "env_step_ms": "env_step_timer",
+                 "inference_ms": "rlmodule_inference_timer",
+                 "env_to_module_ms": "env_to_module_connector/connector_pipeline_timer",
+                 "module_to_env_ms": "module_to_env_connector/connector_pipeline_timer"}
+
+
+def sweep_breakdown(exp_dir: str) -> list[dict[str, Any]]:
+    """Per trial of a sweep: ms per env step of the sampling phase (the suite's sample_s) and of the
+    runner's own sample() call, and RLlib's per-step timers, medians over measured iterations."""
+    from pathlib import Path
+
+    out = []
+    for params_file in sorted(Path(exp_dir).glob("*/params.json")):
+        params = json.loads(params_file.read_text())
+        rows = [json.loads(line) for line in (params_file.parent / "result.json").read_text().splitlines()]
+        rows = [r for r in rows if not r["scaling"]["warmup"]]
+        per_row = []
+        for r in rows:
+            steps, runners = r["scaling"]["env_steps"], r["env_runners"]
+            values = {"sample_phase_ms_per_step": 1000 * r["scaling"]["sample_s"] / steps}
+            for name, key in RUNNER_TIMERS.items():
+                value = runners.get(key) if "/" not in key else runners.get(key.split("/")[0], {}).get(key.split("/")[1])
+                scale = 1000 / steps if name == "runner_sample_ms_per_step" else 1000
+                values[name] = value * scale if isinstance(value, int | float) else float("nan")
+            per_row.append(values)
+        out.append({"point": params["point"],
+                    **{k: round(statistics.median(v[k] for v in per_row), 3) for k in per_row[0]}})
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--costs-ms", type=float, nargs="+", default=[0, 2, 4, 10, 20, 50])
@@ -153,7 +187,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layers", nargs="+", default=["sleep", "gym", "runner"], choices=["sleep", "gym", "runner"])
     parser.add_argument("--seconds", type=float, default=0.6, help="time budget per cell (turned into a step count)")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--sweep-dir", help="instead: break down the sampling of a finished sweep "
+                        "(bench/specs/step_cost_sweep.yaml) into RLlib's timers, and exit")
     args = parser.parse_args(argv)
+    if args.sweep_dir:
+        for row in sweep_breakdown(args.sweep_dir):
+            print("SWEEP_STEP " + json.dumps(row))
+        return
 
     import ray
 

@@ -82,3 +82,5 @@ def test_fit_needs_free_and_two_costly_step_sizes():
 def test_sampler_key_defaults_to_sync():
     assert sampler_key(2, None) == "2xsync"
     assert sampler_key(2, "async") == "2xasync"
+    assert sampler_key(1, "sync", {"seconds": 0.004, "mode": "sleep"}) == "1xsync@4ms-sleep"
+    assert sampler_key(1, "sync", {"seconds": 0.0, "mode": "sleep"}) == "1xsync"

@@ -144,10 +144,10 @@ def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dic
 
 
 def sampler_ceilings(trial_params: list[dict[str, Any]], seconds: float = 1.0) -> dict[str, Any]:
-    """One bare-runner measurement per distinct (envs per runner, vectorize mode) of the grid, in one
+    """One bare-runner measurement per distinct (envs per runner, vectorize mode, step cost) of the grid, in one
     1-CPU Ray worker (Ray must be running), keyed by `sampler_key`."""
     configs = {}
     for params in trial_params:
         configs.setdefault(sampler_key(params.get("num_envs_per_env_runner", 1),
-                                       params.get("gym_env_vectorize_mode")), params)
+                                       params.get("gym_env_vectorize_mode"), params.get("step_cost")), params)
     return {"seconds_per_config": seconds, "configs": ray.get(_sampler_ceilings.remote(configs, seconds))}

@@ -38,9 +38,13 @@ class WakeUp:
         return self.fixed_s + self.fraction * step_s if step_s > 0 else 0.0
 
 
-def sampler_key(num_envs: int, vectorize_mode: str | None) -> str:
-    """The label a sampler ceiling is stored under in calibration.json: envs per runner x vectorize mode."""
-    return f"{int(num_envs)}x{vectorize_mode or 'sync'}"
+def sampler_key(num_envs: int, vectorize_mode: str | None, step_cost: dict | None = None) -> str:
+    """The label a sampler ceiling is stored under in calibration.json: envs per runner x vectorize mode,
+    and the step cost when there is one (a grid may sweep it)."""
+    key = f"{int(num_envs)}x{vectorize_mode or 'sync'}"
+    if step_cost and step_cost.get("seconds"):
+        key += f"@{1000 * step_cost['seconds']:g}ms-{step_cost.get('mode', 'spin')}"
+    return key
 
 
 def waits_per_vector_step(num_envs: int, vectorize_mode: str) -> int:

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scaling_study.sampling_model import sampler_key
+
 from .tune_files import TrialFiles, find_trial_dirs, read_experiment_state, read_suite_files, read_trial
 
 # Output column -> result keys to try, first present wins ("a/b" = nested dict or flattened key).
@@ -141,7 +143,9 @@ def trial_record(files: TrialFiles, state: dict) -> dict:
         "trial": files.name,
         "trial_id": state.get("trial_id"),
         **resolved,
-        "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
+        # which bare-runner calibration (calibration.json's sampler_ceilings) is this trial's ceiling
+        "sampler_key": sampler_key(resolved["num_envs_per_env_runner"], params.get("gym_env_vectorize_mode"),
+                                   params.get("step_cost")),
         "cpus_reserved": reserved_cpus(resolved),
         "sampling_cpus": sampling_cpus(resolved, params),
         "repeat": params.get("repeat"),

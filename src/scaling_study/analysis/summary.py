@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scaling_study.sampling_model import sampler_key
-
 from . import stats
 
 POINT_KEYS = ["point", "num_env_runners", "num_envs_per_env_runner"]
@@ -116,21 +114,14 @@ def sampling_rate_per_point(measured: pd.DataFrame) -> pd.Series:
 
 
 def sampler_ceiling_per_point(trials: pd.DataFrame, ceilings: dict | None) -> pd.Series:
-    """A bare env runner's rate for the point's envs per runner and vectorize mode (calibration.json's
-    `sampler_ceilings`), times its runners (the main process's own runner when there are none).
-    NaN for points, or directories, without that calibration."""
+    """A bare env runner's rate for the point's envs per runner, vectorize mode and step cost
+    (calibration.json's `sampler_ceilings`), times its runners (the main process's own runner when there
+    are none). NaN for points, or directories, without that calibration."""
     configs = (ceilings or {}).get("configs") or {}
     analysed = trials[trials["skipped"].isna()].groupby("point").first()
-    if analysed.empty:
-        return pd.Series(dtype=float, name="sampler_ceiling_env_steps_per_s")
-    vectorize = analysed.get("gym_env_vectorize_mode", pd.Series("sync", index=analysed.index)).fillna("sync")
-    per_runner = [
-        (configs.get(sampler_key(envs, mode)) or {}).get("env_steps_per_s_per_runner", np.nan)
-        for envs, mode in zip(analysed["num_envs_per_env_runner"], vectorize, strict=True)
-    ]
+    per_runner = analysed["sampler_key"].map(lambda key: (configs.get(key) or {}).get("env_steps_per_s_per_runner"))
     runners = analysed["num_env_runners"].clip(lower=1)
-    return (pd.Series(per_runner, index=analysed.index, dtype=float) * runners).rename(
-        "sampler_ceiling_env_steps_per_s")
+    return (pd.to_numeric(per_runner, errors="coerce") * runners).rename("sampler_ceiling_env_steps_per_s")
 
 
 def add_waterfall_columns(summary: pd.DataFrame, iterations: pd.DataFrame, trials: pd.DataFrame,
