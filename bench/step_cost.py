@@ -39,22 +39,30 @@ def time_sleep(cost_s: float, count: int) -> float:
 
 
 def time_gym(params: dict[str, Any], count: int) -> float:
+    """Seconds per vector step of env steps that count: gymnasium (like RLlib) resets an ended env on its
+    next turn instead of stepping it, so turns are counted per env and reset turns left out."""
     import gymnasium as gym
+    import numpy as np
 
     from scaling_study.envs import make_env
     from scaling_study.ppo import env_config
 
-    fns = [partial(make_env, env_config(params))] * params["num_envs_per_env_runner"]
+    num_envs = params["num_envs_per_env_runner"]
+    fns = [partial(make_env, env_config(params))] * num_envs
     vector = gym.vector.AsyncVectorEnv(fns) if params["gym_env_vectorize_mode"] == "async" else gym.vector.SyncVectorEnv(fns)
     try:
         vector.action_space.seed(0)
         vector.reset(seed=0)
+        ended = np.zeros(num_envs, bool)
         for _ in range(3):
-            vector.step(vector.action_space.sample())
-        start = time.perf_counter()
+            _, _, terminated, truncated, _ = vector.step(vector.action_space.sample())
+            ended = terminated | truncated
+        stepped, start = 0, time.perf_counter()
         for _ in range(count):
-            vector.step(vector.action_space.sample())  # autoreset: ended envs reset on their next step
-        return (time.perf_counter() - start) / count
+            stepped += int((~ended).sum())
+            _, _, terminated, truncated, _ = vector.step(vector.action_space.sample())
+            ended = terminated | truncated
+        return (time.perf_counter() - start) / (stepped / num_envs)
     finally:
         vector.close()
 
@@ -62,17 +70,18 @@ def time_gym(params: dict[str, Any], count: int) -> float:
 def measure(layer: str, params: dict[str, Any], seconds: float) -> dict[str, Any]:
     import torch
 
-    from scaling_study.calibrate import bare_runner_seconds_per_vector_step, vector_steps_for
+    from scaling_study.calibrate import bare_runner_sample, vector_steps_for
 
     count = vector_steps_for(params, seconds)
     cost = (params["step_cost"] or {}).get("seconds", 0.0)
-    if layer == "sleep":
-        per_step = time_sleep(cost, count)
-    elif layer == "gym":
-        per_step = time_gym(params, count)
+    if layer == "runner":
+        sampled = bare_runner_sample(params, count)
+        per_step = sampled.pop("seconds_per_vector_step")
+        extra = {k: round(1000 * v, 4) if k.endswith("_s") else v for k, v in sampled.items()}
     else:
-        per_step = bare_runner_seconds_per_vector_step(params, count)
-    return {"ms": 1000 * per_step, "vector_steps": count, "torch_threads": torch.get_num_threads()}
+        per_step = time_sleep(cost, count) if layer == "sleep" else time_gym(params, count)
+        extra = {"torch_threads": torch.get_num_threads()}
+    return {"ms": 1000 * per_step, "vector_steps": count, **extra}
 
 
 def cells(costs_ms: list[float]) -> list[dict[str, Any]]:
@@ -149,16 +158,10 @@ def fitted_penalties(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return fits
 
 
-# RLlib's own timers in a result row's env_runners group (seconds; per env step unless named per call).
-RUNNER_TIMERS = {"runner_sample_ms_per_step": "sample", "env_step_ms": "env_step_timer",
-                 "inference_ms": "rlmodule_inference_timer",
-                 "env_to_module_ms": "env_to_module_connector/connector_pipeline_timer",
-                 "module_to_env_ms": "module_to_env_connector/connector_pipeline_timer"}
-
-
 def sweep_breakdown(exp_dir: str) -> list[dict[str, Any]]:
-    """Per trial of a sweep: ms per env step of the sampling phase (the suite's sample_s) and of the
-    runner's own sample() call, and RLlib's per-step timers, medians over measured iterations."""
+    """Per trial of a finished sweep (bench/specs/step_cost_sweep.yaml): ms per vector step of the sampling
+    phase (the suite's sample_s) and of the runner's own sample() calls (RLlib's `env_runners/sample`, a
+    moving average), medians over measured iterations, with RLlib's mean episode length."""
     from pathlib import Path
 
     out = []
@@ -166,17 +169,13 @@ def sweep_breakdown(exp_dir: str) -> list[dict[str, Any]]:
         params = json.loads(params_file.read_text())
         rows = [json.loads(line) for line in (params_file.parent / "result.json").read_text().splitlines()]
         rows = [r for r in rows if not r["scaling"]["warmup"]]
-        per_row = []
-        for r in rows:
-            steps, runners = r["scaling"]["env_steps"], r["env_runners"]
-            values = {"sample_phase_ms_per_step": 1000 * r["scaling"]["sample_s"] / steps}
-            for name, key in RUNNER_TIMERS.items():
-                value = runners.get(key) if "/" not in key else runners.get(key.split("/")[0], {}).get(key.split("/")[1])
-                scale = 1000 / steps if name == "runner_sample_ms_per_step" else 1000
-                values[name] = value * scale if isinstance(value, int | float) else float("nan")
-            per_row.append(values)
-        out.append({"point": params["point"],
-                    **{k: round(statistics.median(v[k] for v in per_row), 3) for k in per_row[0]}})
+        vector = [r["scaling"]["env_steps"] / params.get("num_envs_per_env_runner", 1) for r in rows]
+        out.append({
+            "point": params["point"],
+            "sample_phase_ms": statistics.median(1000 * r["scaling"]["sample_s"] / v for r, v in zip(rows, vector, strict=True)),
+            "runner_sample_ms": statistics.median(1000 * r["env_runners"]["sample"] / v for r, v in zip(rows, vector, strict=True)),
+            "episode_len_mean": statistics.median(r["env_runners"]["episode_len_mean"] for r in rows),
+        })
     return out
 
 

@@ -104,8 +104,10 @@ def vector_steps_for(params: dict[str, Any], seconds: float, most: int = 300, fe
     return max(fewest, min(most, int(seconds / (waits * cost + 0.002))))
 
 
-def bare_runner_seconds_per_vector_step(params: dict[str, Any], vector_steps: int, warmup_vector_steps: int = 5) -> float:
-    """Seconds per vector step (every env of the runner stepped once) of a bare env runner, in this process."""
+def bare_runner_sample(params: dict[str, Any], vector_steps: int, warmup_vector_steps: int = 5) -> dict[str, Any]:
+    """A bare env runner sampling in this process: seconds per vector step (env steps counted by RLlib /
+    envs per runner) and the share of an env's loop turns spent on resets (RLlib resets an ended
+    episode's env on the next turn, without stepping it)."""
     import torch
     from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
 
@@ -121,10 +123,12 @@ def bare_runner_seconds_per_vector_step(params: dict[str, Any], vector_steps: in
         start = time.perf_counter()
         episodes = runner.sample(num_timesteps=vector_steps * num_envs)
         seconds = time.perf_counter() - start
-        steps = sum(len(e) for e in episodes)
     finally:
         runner.stop()
-    return seconds / (steps / num_envs)
+    steps = sum(len(e) for e in episodes)
+    resets = sum(e.is_done for e in episodes)
+    return {"seconds_per_vector_step": seconds / (steps / num_envs), "reset_share": float(resets / (steps + resets)),
+            "torch_threads": torch.get_num_threads()}
 
 
 @ray.remote(num_cpus=1)
@@ -132,13 +136,14 @@ def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dic
     out = {}
     for key, params in configs.items():
         steps = vector_steps_for(params, seconds)
-        per_vector_step = bare_runner_seconds_per_vector_step(params, steps)
+        sampled = bare_runner_sample(params, steps)
         out[key] = {
             "num_envs_per_env_runner": params.get("num_envs_per_env_runner", 1),
             "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
+            "step_cost": params.get("step_cost"),
             "vector_steps": steps,
-            "seconds_per_vector_step": per_vector_step,
-            "env_steps_per_s_per_runner": params.get("num_envs_per_env_runner", 1) / per_vector_step,
+            **sampled,
+            "env_steps_per_s_per_runner": params.get("num_envs_per_env_runner", 1) / sampled["seconds_per_vector_step"],
         }
     return out
 
