@@ -140,21 +140,45 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def observations(rows: list[dict[str, Any]], kind: str, layer: str = "runner") -> list:
+    """The model's observations from one process kind's rows: medians per (cost, mode, vectorization),
+    each with the median time at S = 0 of its vectorization as overhead."""
+    from scaling_study.sampling_model import Observation
+
+    mine = [r for r in rows if r["kind"] == kind and r["layer"] == layer]
+    cells: dict[tuple, list[dict]] = {}
+    for r in mine:
+        cells.setdefault((r["cost_ms"], r["cost_mode"], r["vectorize"]), []).append(r)
+    out = []
+    for (cost_ms, cost_mode, vectorize), group in cells.items():
+        free = cells.get((0, "sleep", vectorize))
+        if not free:
+            continue
+        num_envs, mode = VECTORIZATIONS[vectorize]
+        out.append((cost_mode, Observation(
+            cost_ms / 1000, statistics.median(r["ms"] for r in group) / 1000,
+            statistics.median(r["ms"] for r in free) / 1000, num_envs, mode,
+            statistics.median(r.get("reset_share", 0.0) for r in group))))
+    return out
+
+
 def fitted_penalties(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Fit the model's wake-up penalty to the runner rows of each process kind (sleep mode)."""
+    """The wake-up line fitted (scipy least squares) to the runner rows of each process kind and step
+    mode, and the model's worst relative error over those rows."""
     from scaling_study import sampling_model
 
     fits = {}
     for kind in sorted({r["kind"] for r in rows}):
-        for vectorize, (num_envs, mode) in VECTORIZATIONS.items():
-            mine = [r for r in rows if r["kind"] == kind and r["layer"] == "runner" and r["vectorize"] == vectorize
-                    and (r["cost_mode"] == "sleep" or not r["cost_ms"])]
-            if len({r["cost_ms"] for r in mine}) < 3:
+        for cost_mode in ("sleep", "spin"):
+            found = [o for m, o in observations(rows, kind) if m == cost_mode or o.step_s == 0]
+            if len({o.step_s for o in found if o.step_s > 0}) < 2:
                 continue
-            fit = sampling_model.fit_model(
-                [r["cost_ms"] / 1000 for r in mine], [r["ms"] / 1000 for r in mine], num_envs, mode)
-            fits[f"{kind} {vectorize}"] = {k: round(v * 1000, 3) if k.endswith("_s") else round(v, 4)
-                                           for k, v in fit.as_dict().items()}
+            wake = sampling_model.fit_wake_up(found)
+            errors = sampling_model.relative_errors(found, wake)
+            naive = sampling_model.relative_errors(found, sampling_model.WakeUp())
+            fits[f"{kind} {cost_mode}"] = {"fixed_ms": round(1000 * wake.fixed_s, 3), "fraction": round(wake.fraction, 4),
+                                           "max_error_pct": round(100 * float(abs(errors).max()), 1),
+                                           "max_error_without_wake_up_pct": round(100 * float(abs(naive).max()), 1)}
     return fits
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from scaling_study.sampling_model import (
+    Observation,
     WakeUp,
     env_steps_per_s,
-    fit_model,
-    overhead_from_rate,
+    fit_wake_up,
+    relative_errors,
+    reset_share_from_episode_length,
     sampler_key,
     seconds_per_vector_step,
     waits_per_vector_step,
@@ -56,27 +58,34 @@ def test_without_any_penalty_the_model_is_the_naive_sum():
     assert env_steps_per_s(1 / 676, 0.004, 1, "sync") == pytest.approx(182.6, abs=0.1)
 
 
-def test_overhead_from_rate_inverts_the_rate():
-    rate = env_steps_per_s(0.0025, 0.01, 2, "async", WAKE)
-    assert overhead_from_rate(rate, 0.01, 2, "async", WAKE) == pytest.approx(0.0025)
+def test_async_envs_wait_on_more_turns_when_resets_take_turns():
+    # q = 1 / (7 + 1) = 0.125 (mean episode length 7): two async envs wait on 1 - q**2 of turns and
+    # count 2 * (1 - q) steps per turn: (1 - 0.015625) / 0.875 = 1.125 waits per vector step.
+    q = reset_share_from_episode_length(7)
+    assert q == pytest.approx(0.125)
+    assert waits_per_vector_step(2, "async", q) == pytest.approx(1.125)
+    assert waits_per_vector_step(2, "sync", q) == 2  # every counted step is a step stepped in turn
+    # 3 ms + 1.125 * (50 + 1 + 2.5) ms = 63.1875 ms per vector step
+    assert seconds_per_vector_step(0.003, 0.05, 2, "async", WAKE, q) == pytest.approx(0.0631875)
 
 
 def test_fit_recovers_a_known_line():
-    # Seconds per vector step built by hand for overhead 1.5 ms, wake-up 0.8 ms + 6% of S, two sync envs.
-    steps = [0.0, 0.0, 0.002, 0.004, 0.01, 0.02, 0.05]
-    seconds = [0.0015, 0.0015, *(0.0015 + 2 * (s + 0.0008 + 0.06 * s) for s in steps[2:])]
-    fit = fit_model(steps, seconds, 2, "sync")
-    assert fit.overhead_s == pytest.approx(0.0015)
-    assert fit.wake_fixed_s == pytest.approx(0.0008)
-    assert fit.wake_fraction == pytest.approx(0.06)
-    assert fit.max_relative_error == pytest.approx(0, abs=1e-9)
+    # Times built by hand for wake-up 0.8 ms + 6% of S, over sync and async configurations.
+    def obs(step, envs, mode, overhead, q=0.0):
+        waits = {("sync", 1): 1, ("sync", 2): 2, ("async", 2): (1 - q * q) / (1 - q)}[(mode, envs)]
+        return Observation(step, overhead + waits * (step + 0.0008 + 0.06 * step), overhead, envs, mode, q)
+
+    observed = [obs(s, e, m, o, q) for s in (0.002, 0.004, 0.02, 0.05)
+                for e, m, o, q in [(1, "sync", 0.0012, 0.1), (2, "sync", 0.0015, 0.1), (2, "async", 0.003, 0.1)]]
+    wake = fit_wake_up(observed)
+    assert wake.fixed_s == pytest.approx(0.0008)
+    assert wake.fraction == pytest.approx(0.06)
+    assert abs(relative_errors(observed, wake)).max() == pytest.approx(0, abs=1e-9)
 
 
-def test_fit_needs_free_and_two_costly_step_sizes():
-    with pytest.raises(ValueError, match="S = 0"):
-        fit_model([0.002, 0.004], [0.003, 0.005], 1, "sync")
+def test_fit_needs_two_costly_step_sizes():
     with pytest.raises(ValueError, match="two or more"):
-        fit_model([0.0, 0.004], [0.001, 0.005], 1, "sync")
+        fit_wake_up([Observation(0.004, 0.006, 0.001, 1, "sync"), Observation(0.0, 0.001, 0.001, 1, "sync")])
 
 
 def test_sampler_key_defaults_to_sync():

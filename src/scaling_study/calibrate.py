@@ -137,18 +137,23 @@ def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dic
     for key, params in configs.items():
         steps = vector_steps_for(params, seconds)
         sampled = bare_runner_sample(params, steps)
+        # RLlib's own time per vector step, with free env steps: the sampling model's overhead
+        free_params = {**params, "step_cost": None}
+        free = bare_runner_sample(free_params, vector_steps_for(free_params, seconds)) if (
+            params.get("step_cost") or {}).get("seconds") else sampled
         out[key] = {
             "num_envs_per_env_runner": params.get("num_envs_per_env_runner", 1),
             "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
             "step_cost": params.get("step_cost"),
             "vector_steps": steps,
             **sampled,
+            "overhead_s_per_vector_step": free["seconds_per_vector_step"],
             "env_steps_per_s_per_runner": params.get("num_envs_per_env_runner", 1) / sampled["seconds_per_vector_step"],
         }
     return out
 
 
-def sampler_ceilings(trial_params: list[dict[str, Any]], seconds: float = 1.0) -> dict[str, Any]:
+def sampler_ceilings(trial_params: list[dict[str, Any]], seconds: float = 0.5) -> dict[str, Any]:
     """One bare-runner measurement per distinct (envs per runner, vectorize mode, step cost) of the grid, in one
     1-CPU Ray worker (Ray must be running), keyed by `sampler_key`."""
     configs = {}

@@ -21,10 +21,10 @@ cores for them (a waiting env needs none).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import linalg
 
 
 @dataclass(frozen=True)
@@ -47,56 +47,73 @@ def sampler_key(num_envs: int, vectorize_mode: str | None, step_cost: dict | Non
     return key
 
 
-def waits_per_vector_step(num_envs: int, vectorize_mode: str) -> int:
-    """How many env step costs one vector step pays in sequence."""
-    return 1 if vectorize_mode == "async" else num_envs
+def waits_per_vector_step(num_envs: int, vectorize_mode: str, reset_share: float = 0.0) -> float:
+    """How many step costs one vector step (num_envs env steps counted by RLlib) pays in sequence.
+
+    sync: every env, one after another. async: one per turn of the runner's loop, but RLlib resets an ended
+    env on its next turn without stepping it (a free turn that counts no step), so counted steps take
+    more turns than num_envs per turn: a turn waits when any env steps, 1 - q**n of turns, and yields
+    n * (1 - q) steps on average, with q = `reset_share` = 1 / (mean episode length + 1).
+    """
+    if vectorize_mode != "async":
+        return float(num_envs)
+    return (1 - reset_share**num_envs) / (1 - reset_share)
 
 
 def seconds_per_vector_step(overhead_s: float, step_s: float, num_envs: int, vectorize_mode: str,
-                            wake_up: WakeUp = WakeUp()) -> float:
+                            wake_up: WakeUp = WakeUp(), reset_share: float = 0.0) -> float:
     """T(S) of the module docstring."""
-    return overhead_s + waits_per_vector_step(num_envs, vectorize_mode) * (step_s + wake_up.seconds(step_s))
+    waits = waits_per_vector_step(num_envs, vectorize_mode, reset_share)
+    return overhead_s + waits * (step_s + wake_up.seconds(step_s))
 
 
 def env_steps_per_s(overhead_s: float, step_s: float, num_envs: int, vectorize_mode: str,
-                    wake_up: WakeUp = WakeUp(), runners: int = 1) -> float:
+                    wake_up: WakeUp = WakeUp(), reset_share: float = 0.0, runners: int = 1) -> float:
     """Env steps per second of `runners` independent env runners of this configuration."""
-    return runners * num_envs / seconds_per_vector_step(overhead_s, step_s, num_envs, vectorize_mode, wake_up)
+    return runners * num_envs / seconds_per_vector_step(overhead_s, step_s, num_envs, vectorize_mode, wake_up,
+                                                        reset_share)
 
 
-def overhead_from_rate(rate_env_steps_per_s: float, step_s: float, num_envs: int, vectorize_mode: str,
-                       wake_up: WakeUp = WakeUp()) -> float:
-    """The overhead a measured runner rate implies (T(S) solved for overhead)."""
-    return num_envs / rate_env_steps_per_s - waits_per_vector_step(num_envs, vectorize_mode) * (
-        step_s + wake_up.seconds(step_s))
+def reset_share_from_episode_length(mean_episode_length: float) -> float:
+    """q: one reset turn per episode of L stepped turns."""
+    return 1.0 / (mean_episode_length + 1.0)
 
 
 @dataclass(frozen=True)
-class Fit:
+class Observation:
+    """One measured configuration: seconds per vector step at step cost S, and at S = 0 (overhead)."""
+
+    step_s: float
+    seconds: float
     overhead_s: float
-    wake_fixed_s: float
-    wake_fraction: float
-    max_relative_error: float
-
-    @property
-    def wake_up(self) -> WakeUp:
-        return WakeUp(self.wake_fixed_s, self.wake_fraction)
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+    num_envs: int
+    vectorize_mode: str
+    reset_share: float = 0.0
 
 
-def fit_model(step_s: Sequence[float], seconds: Sequence[float], num_envs: int, vectorize_mode: str) -> Fit:
-    """Fit overhead (the mean at S = 0) and the wake-up line (least squares on the excess per wait over
-    S > 0) to measured seconds per vector step. Needs S = 0 and at least two distinct S > 0."""
-    step_s, seconds = np.asarray(step_s, float), np.asarray(seconds, float)
-    free = step_s == 0
-    if not free.any() or len(set(step_s[~free])) < 2:
-        raise ValueError("fit_model needs measurements at S = 0 and at two or more S > 0")
-    overhead = float(seconds[free].mean())
-    waits = waits_per_vector_step(num_envs, vectorize_mode)
-    excess = (seconds[~free] - overhead) / waits - step_s[~free]
-    line = stats.linregress(step_s[~free], excess)
-    wake_up = WakeUp(float(line.intercept), float(line.slope))
-    predicted = np.array([seconds_per_vector_step(overhead, s, num_envs, vectorize_mode, wake_up) for s in step_s])
-    return Fit(overhead, wake_up.fixed_s, wake_up.fraction, float(np.max(np.abs(predicted / seconds - 1))))
+def fit_wake_up(observations: Sequence[Observation]) -> WakeUp:
+    """Least squares (scipy) for the wake-up line over S > 0: each observation's time beyond overhead and
+    its waits * S, divided by its waits, is fixed + fraction * S. Each is weighted by 1 / its time, so the
+    fit minimises relative errors (a 50 ms step would otherwise outweigh a 2 ms one)."""
+    costly = [o for o in observations if o.step_s > 0]
+    if len({o.step_s for o in costly}) < 2:
+        raise ValueError("fit_wake_up needs measurements at two or more step costs S > 0")
+    waits = np.array([waits_per_vector_step(o.num_envs, o.vectorize_mode, o.reset_share) for o in costly])
+    step = np.array([o.step_s for o in costly])
+    excess = np.array([o.seconds - o.overhead_s for o in costly]) - waits * step
+    weight = 1 / np.array([o.seconds for o in costly])
+    design = np.column_stack([waits, waits * step]) * weight[:, None]
+    (fixed, fraction), *_ = linalg.lstsq(design, excess * weight)
+    return WakeUp(float(fixed), float(fraction))
+
+
+def relative_errors(observations: Sequence[Observation], wake_up: WakeUp) -> np.ndarray:
+    """Model / measured - 1 for each observation."""
+    return np.array([seconds_per_vector_step(o.overhead_s, o.step_s, o.num_envs, o.vectorize_mode, wake_up,
+                                             o.reset_share) / o.seconds - 1 for o in observations])
+
+
+# The wake-up penalty of a waiting (sleep) step in a 1-CPU or 0.5-CPU Ray worker on the 2-core machine
+# this suite is developed on, fitted over 0-50 ms, sync and async (README "Honest timing" has the table):
+#     flock /tmp/scaling-study-ray.lock python -m bench.step_cost --kinds ray ray-0.5 --repeats 2
+MEASURED_WAKE_UP = WakeUp(fixed_s=0.0005, fraction=0.02)
