@@ -50,6 +50,14 @@ def test_raw_rate_of_plain_frozenlake_is_far_above_rllibs():
     assert raw_step_rate({"id": "FrozenLake-v1"}, seconds=0.3) > 10_000
 
 
+def test_a_step_too_slow_for_the_sampler_calibration_is_skipped_not_waited_for():
+    from scaling_study.calibrate import _sampler_ceilings
+
+    slow = {"env_id": "FrozenLake-v1", "step_cost": {"seconds": 30, "mode": "sleep"}}
+    found = _sampler_ceilings._function({"1xsync@30000ms-sleep": slow}, 0.5)  # the task's body, no Ray
+    assert "skipped" in found["1xsync@30000ms-sleep"]
+
+
 def point(runners: int, envs: int, mode: str, step_s: float = STEP_S) -> dict:
     return {"num_env_runners": runners, "num_envs_per_env_runner": envs, "gym_env_vectorize_mode": mode,
             "step_cost": {"seconds": step_s, "mode": "sleep"}}

@@ -96,15 +96,26 @@ def calibrate(env_config: dict[str, Any], trial_params: list[dict[str, Any]] | N
 # runner and vectorize mode, same connector and model), sampling with its policy and learning nothing.
 # Every sampler in the sweep runs under this ceiling; the gap to the raw env rate is RLlib's per-step cost.
 
-def vector_steps_for(params: dict[str, Any], seconds: float, most: int = 300, fewest: int = 10) -> int:
-    """A step-count budget: a costly step would make a time budget alone overrun (one vector step of
-    four sync 50 ms envs is 0.2 s). The 2 ms stands in for RLlib's own cost per vector step."""
+WARMUP_VECTOR_STEPS = 5
+LONGEST_SAMPLER_CALIBRATION_S = 6.0  # a slower configuration (say a 30 s step) is not calibrated
+
+
+def expected_vector_step_s(params: dict[str, Any]) -> float:
+    """A guess at one vector step's time, for budgets: the step costs paid in turn plus 2 ms standing in
+    for RLlib's own cost."""
     cost = (params.get("step_cost") or {}).get("seconds", 0.0)
     waits = 1 if params.get("gym_env_vectorize_mode") == "async" else params.get("num_envs_per_env_runner", 1)
-    return max(fewest, min(most, int(seconds / (waits * cost + 0.002))))
+    return waits * cost + 0.002
 
 
-def bare_runner_sample(params: dict[str, Any], vector_steps: int, warmup_vector_steps: int = 5) -> dict[str, Any]:
+def vector_steps_for(params: dict[str, Any], seconds: float, most: int = 300, fewest: int = 10) -> int:
+    """A step-count budget: a costly step would make a time budget alone overrun (one vector step of
+    four sync 50 ms envs is 0.2 s)."""
+    return max(fewest, min(most, int(seconds / expected_vector_step_s(params))))
+
+
+def bare_runner_sample(params: dict[str, Any], vector_steps: int,
+                       warmup_vector_steps: int = WARMUP_VECTOR_STEPS) -> dict[str, Any]:
     """A bare env runner sampling in this process: seconds per vector step (env steps counted by RLlib /
     envs per runner) and the share of an env's loop turns spent on resets (RLlib resets an ended
     episode's env on the next turn, without stepping it)."""
@@ -136,6 +147,9 @@ def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dic
     out = {}
     for key, params in configs.items():
         steps = vector_steps_for(params, seconds)
+        if (steps + WARMUP_VECTOR_STEPS) * expected_vector_step_s(params) > LONGEST_SAMPLER_CALIBRATION_S:
+            out[key] = {"skipped": f"steps too slow to calibrate within {LONGEST_SAMPLER_CALIBRATION_S:g} s"}
+            continue
         sampled = bare_runner_sample(params, steps)
         # RLlib's own time per vector step, with free env steps: the sampling model's overhead
         free_params = {**params, "step_cost": None}
