@@ -28,10 +28,15 @@ STEP_S = 0.004  # the step cost of most points (the first one's is what the raw 
 # time.sleep's own overshoot at 2 and 4 ms here: 0.08-0.12 ms (bench/step_cost.py, `sleep` rows)
 SLEEP_OVERSHOOT_S = 0.0001
 
-# Tolerances: TOLERANCE_NOTE below gives the runs they come from.
+# Tolerances from 5 runs of this file under the lock on the 2-core machine (RELIABILITY.md section 6):
+# measured / model rate per point ranged 0.915-1.126 (the widest: two async envs at 4 ms); the bare
+# runners of the calibration 0.934-1.024 of the model; two runners / one 0.95-1.04 of 2; async / sync
+# at 4 ms 0.92-1.10 of the model's ratio.
 RATE_TOLERANCE = 0.15
-RATIO_TOLERANCE = 0.10
-TOLERANCE_NOTE = "placeholder"
+DOUBLING_TOLERANCE = 0.10
+ASYNC_RATIO_TOLERANCE = 0.15
+# The sweep's sampling against the calibrated ceiling: both spreads at once (1.126 / 0.934 = 1.21).
+CEILING_SLACK = 1.25
 
 
 def test_step_cost_wraps_any_gymnasium_env():
@@ -139,7 +144,7 @@ def test_sampling_rate_matches_the_model(known_answer_sweep, case):
 def test_doubling_runners_of_a_waiting_env_doubles_the_rate(known_answer_sweep):
     rates = {case: m["rate"] for case, m in measured(known_answer_sweep).items()}
     ratio = rates["two runners, one env each, 4 ms"] / rates["one runner, one env, 4 ms"]
-    assert ratio == pytest.approx(2, rel=RATIO_TOLERANCE)
+    assert ratio == pytest.approx(2, rel=DOUBLING_TOLERANCE)
 
 
 @pytest.mark.ray
@@ -153,7 +158,7 @@ def test_async_beats_sync_by_what_the_model_says(known_answer_sweep):
                                 found["one runner, two sync envs, 4 ms"]["episode_len"]))
     # Not 2 (the naive "envs wait side by side"): RLlib's own overhead and the async reset turns cost.
     assert 1.2 < expected < 1.9
-    assert ratio == pytest.approx(expected, rel=RATIO_TOLERANCE)
+    assert ratio == pytest.approx(expected, rel=ASYNC_RATIO_TOLERANCE)
 
 
 @pytest.mark.ray
@@ -194,8 +199,7 @@ def test_report_states_each_layer_of_the_waterfall(known_answer_sweep, tmp_path)
     assert async_two["limit_env_steps_per_s"] == pytest.approx(2 * raw)
     assert sync_two["limit_env_steps_per_s"] == pytest.approx(raw)
     # Each layer at most the one before it (with the measured spread as slack), end to end the lowest.
-    slack = 1 + RATE_TOLERANCE
     assert (at_4ms["sampler_ceiling_env_steps_per_s"] <= at_4ms["limit_env_steps_per_s"]).all()
-    assert (summary["sampling_env_steps_per_s"] <= slack * summary["sampler_ceiling_env_steps_per_s"]).all()
+    assert (summary["sampling_env_steps_per_s"] <= CEILING_SLACK * summary["sampler_ceiling_env_steps_per_s"]).all()
     assert (summary["env_steps_per_s"] < summary["sampling_env_steps_per_s"]).all()
     assert "## Where the env steps go" in (tmp_path / "report.md").read_text()
