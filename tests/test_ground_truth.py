@@ -48,7 +48,8 @@ def test_step_cost_wraps_any_gymnasium_env():
 @pytest.mark.parametrize("mode", ["spin", "sleep"])
 def test_raw_rate_of_a_costly_env_is_one_over_its_cost(mode):
     rate = best_step_rate({"id": "FrozenLake-v1", "step_cost": {"seconds": 0.002, "mode": mode}}, seconds=0.6)
-    assert rate == pytest.approx(1 / (0.002 + SLEEP_OVERSHOOT_S), rel=0.1)
+    overshoot = SLEEP_OVERSHOOT_S if mode == "sleep" else 0.0  # a spin ends on time (if it has a core)
+    assert rate == pytest.approx(1 / (0.002 + overshoot), rel=0.15)
 
 
 def test_raw_rate_of_plain_frozenlake_is_far_above_rllibs():
