@@ -234,7 +234,7 @@ def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         provenance.write_json(exp_dir / layout.PROVENANCE, provenance.collect(spec.to_dict(), info.to_dict(), argv))
     if not (exp_dir / layout.CALIBRATION).exists():
-        provenance.write_json(exp_dir / layout.CALIBRATION, calibrate.calibrate(env_config(params[0])))
+        provenance.write_json(exp_dir / layout.CALIBRATION, calibrate.calibrate(env_config(params[0]), params))
 
 
 class SweepInterrupted(Exception):
