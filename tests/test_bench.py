@@ -205,3 +205,15 @@ def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
     assert [r["iteration"] for r in result["iterations"]] == [1, 2]
     assert all(r["env_steps"] >= 64 for r in result["iterations"])
     assert result["torch_threads"] == 1 and result["env_steps_per_s"] > 0 and done.ray_sessions
+
+
+def test_model_check_reads_the_median_error_and_whether_the_fastest_is_named_right():
+    import pandas as pd
+
+    from bench.model_check import check
+
+    summary = pd.DataFrame({"point": ["a", "b", "c"], "env_steps_per_s": [100.0, 300.0, 200.0],
+                            "predicted_env_steps_per_s": [110.0, 240.0, 250.0],
+                            "prediction_error_pct": [10.0, -20.0, 25.0]})
+    assert check(summary) == {"points": 3, "median": 20.0, "worst": 25.0, "measured_fastest": "b",
+                              "predicted_fastest": "c"}

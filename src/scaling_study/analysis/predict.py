@@ -211,11 +211,11 @@ def check_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]
     if check is None:
         return ["Model self-check: not done (needs phase times from at least three points)."]
     measured = summary.set_index("point")["env_steps_per_s"]
-    fastest, named = measured.idxmax(), check.fitted.idxmax()
+    fastest, named = measured.idxmax(), check.predicted.idxmax()
     agree = "the measured fastest too" if fastest == named else f"but {fastest} was measured fastest"
     return [f"Model self-check: each point predicted by the iteration model fitted without it is off by "
-            f"{check.median_abs_error_pct:.0f}% (median; worst {check.error_pct.abs().max():.0f}%); the model "
-            f"fitted to all points ranks {named} fastest, {agree}."]
+            f"{check.median_abs_error_pct:.0f}% (median; worst {check.error_pct.abs().max():.0f}%); so predicted, "
+            f"{named} is fastest, {agree}."]
 
 
 # --- The command ---------------------------------------------------------------------------------
