@@ -168,7 +168,9 @@ def candidates(check: SelfCheck, machine: Machine) -> pd.DataFrame:
             out.append({"num_env_runners": runners, "num_envs_per_env_runner": envs,
                         "vectorize": "async" if is_async else "sync", "cpus": 1.0 + runners * per_runner,
                         "env_steps_per_s": model.env_steps_per_s(setting, check.params)})
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    # the vectorize mode is named only where the measurements compared modes
+    return table if table["vectorize"].nunique() > 1 else table.drop(columns="vectorize")
 
 
 def uncertainty(check: SelfCheck, value: float) -> tuple[float, float]:
