@@ -37,6 +37,18 @@ def test_runners_past_the_cores_share_them():
     assert model.sample_s(replace(busy, nodes=4), KNOWN) == pytest.approx(125 * 1.12e-3)
 
 
+def test_runners_queue_for_cores_between_the_two_bounds():
+    # Two runners, one core, each 1 ms of CPU then 1 ms of waiting. By hand (mean value analysis):
+    # one runner: residence 1 ms, rate 1 / (1 + 1) = 0.5 per ms, so the core holds a runner half the
+    # time. Two: an arriving runner finds the other at the core half the time, residence 1 x (1 + 0.5)
+    # = 1.5 ms, rate 2 / (1.5 + 1) = 0.8 per ms: a vector step every 2 / 0.8 = 2.5 ms, where both
+    # bounds (no queueing: 1 + 1 ms; the core's share: 2 x 1 ms) say 2 ms; the queue costs the half ms.
+    assert model.shared_cores_rate(2, 1, 1e-3, 1e-3) == pytest.approx(800.0)
+    # With a core each, nobody queues; with far more runners than cores, the cores set the pace.
+    assert model.shared_cores_rate(2, 2, 1e-3, 1e-3) == pytest.approx(1000.0)
+    assert model.shared_cores_rate(400, 2, 1e-3, 1e-3) == pytest.approx(2000.0, rel=1e-6)
+
+
 def test_no_runners_samples_in_the_main_process_like_one_runner():
     local = model.Setting(runners=0, envs=4, env_step_s=2e-5, batch=1000)
     assert model.sample_s(local, KNOWN) == pytest.approx(model.sample_s(replace(local, runners=1), KNOWN))

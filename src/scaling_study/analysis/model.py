@@ -7,8 +7,9 @@ An iteration is sampling + learning + weight sync + the rest (metrics, bookkeepi
   per-step work (one batched inference, connectors) `a`, its per-env work `b`, the env's own step when
   it computes, `q` per env for an async env's inter-process hand-over - and, for a simulator that waits
   (step_cost mode sleep), the wait plus a wake-up penalty `w` per wait (once per env in turn when
-  `sync`, once for all when `async`). Runners run in parallel; their CPU work shares the cores, so a
-  vector step lasts max(CPU + wait, runners on the node x CPU / cores): latency-bound or CPU-bound.
+  `sync`, once for all when `async`). Runners run in parallel and share their node's cores: a vector
+  step lasts CPU + wait with cores to spare, tends to runners x CPU / cores past them, and in between
+  runners queue for cores (the machine-repairman queue, `shared_cores_rate`).
 - Learning: proportional to batch x epochs, whatever the runners (one local learner).
 - Weight sync and the rest: a constant plus a cost per env runner.
 
@@ -57,13 +58,38 @@ class Params:
     other_per_runner: float = 0.0
 
 
-def vector_step_s(s: Setting, p: Params) -> float:
-    """Seconds one runner spends on a vector step: max(latency, its share of the cores)."""
+def cpu_and_wait_s(s: Setting, p: Params) -> tuple[float, float]:
+    """A vector step's CPU work and its waiting (a sleeping env's wait and wake-up), in seconds."""
     waits = (1.0 if s.is_async else s.envs) if s.sleeps else 0.0
     cpu = p.a + p.b * s.envs + (p.q * s.envs if s.is_async else 0.0) + (0.0 if s.sleeps else s.env_step_s * s.envs)
-    wait = waits * (s.env_step_s + p.w)
-    on_busiest_node = np.ceil(max(s.runners, 1.0) / s.nodes)
-    return max(cpu + wait, on_busiest_node * cpu / s.cores)
+    return cpu, waits * (s.env_step_s + p.w)
+
+
+def shared_cores_rate(customers: int, cores: float, cpu_s: float, wait_s: float) -> float:
+    """Vector steps per second of `customers` runners sharing `cores`, each alternating `cpu_s` of CPU
+    work with `wait_s` of waiting: the machine-repairman queue (a closed network of a delay and a
+    station of `cores` servers), solved exactly by mean value analysis with the station's queue-length
+    distribution (Reiser & Lavenberg 1980). One runner: 1 / (cpu + wait); many: at most cores / cpu,
+    approached smoothly as runners queue for cores."""
+    if cpu_s <= 0:
+        return customers / wait_s
+    servers = np.minimum(np.arange(1, customers + 1), cores)  # busy cores with j runners at the station
+    queue = np.array([1.0])  # P(j runners at the station), j = 0.., for n - 1 runners
+    rate = 0.0
+    for n in range(1, customers + 1):
+        j = np.arange(1, n + 1)
+        residence = float(np.sum(j * cpu_s / servers[:n] * queue))
+        rate = n / (residence + wait_s)
+        busy = rate * cpu_s / servers[:n] * queue
+        queue = np.concatenate([[max(1.0 - busy.sum(), 0.0)], busy])
+    return rate
+
+
+def vector_step_s(s: Setting, p: Params) -> float:
+    """Seconds one runner spends on a vector step, its node's runners sharing the node's cores."""
+    cpu, wait = cpu_and_wait_s(s, p)
+    on_busiest_node = int(np.ceil(max(s.runners, 1.0) / s.nodes))
+    return on_busiest_node / shared_cores_rate(on_busiest_node, s.cores, cpu, wait)
 
 
 def sample_s(s: Setting, p: Params) -> float:
