@@ -75,6 +75,15 @@ def test_fit_recovers_the_parameters_it_was_generated_from():
         assert getattr(fitted, name) == pytest.approx(getattr(KNOWN, name), rel=1e-4), name
 
 
+def test_a_remote_runners_extra_work_is_fitted_where_points_sample_with_and_without_runners():
+    remote = replace(KNOWN, r=0.15)
+    with_local = GRID + [replace(s, runners=0) for s in GRID if s.runners == 1]
+    assert "r" in model.free_sample_params(with_local) and "r" not in model.free_sample_params(GRID)
+    # one runner costs 15% more CPU than the main process: 1.15 x (1 + 0.1) ms + 2.5 ms per vector step
+    assert model.vector_step_s(with_local[0], remote) == pytest.approx(1.15 * 1.1e-3 + 2.5e-3)
+    assert model.fit(synthetic(remote, with_local)).r == pytest.approx(0.15, rel=1e-4)
+
+
 def test_leave_one_out_is_exact_on_noise_free_data_and_close_on_noisy():
     exact = model.leave_one_out(synthetic(KNOWN, GRID))
     truth = np.array([model.env_steps_per_s(s, KNOWN) for s in GRID])

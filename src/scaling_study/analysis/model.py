@@ -8,7 +8,8 @@ An iteration is sampling + learning + weight sync + the rest (metrics, bookkeepi
   it computes, `q` per env for an async env's inter-process hand-over - and, for a simulator that waits
   (step_cost mode sleep), the wait plus a wake-up penalty `w` per wait (once per env in turn when
   `sync`, once for all when `async`). Runners run in parallel and share their node's cores: a vector
-  step lasts CPU + wait with cores to spare, tends to runners x CPU / cores past them, and in between
+  step lasts CPU + wait with cores to spare (a remote env runner's CPU work `r` more than the main
+  process's, where it samples with no runners), tends to runners x CPU / cores past them, and in between
   runners queue for cores (the machine-repairman queue, `shared_cores_rate`).
 - Learning: proportional to batch x epochs, whatever the runners (one local learner).
 - Weight sync and the rest: a constant plus a cost per env runner.
@@ -24,10 +25,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import least_squares
 
-SAMPLE_PARAMS = ("a", "b", "q", "w")
+SAMPLE_PARAMS = ("a", "b", "q", "w", "r")
 # Starting points of the sampling fit, seconds: a cheap env on RLlib 2.60 costs about 1 ms a vector
 # step (notes/ray-2.60.md: 1.2 ms for one env), tens of microseconds per extra env.
-SAMPLE_START = {"a": 1e-3, "b": 1e-4, "q": 1e-4, "w": 5e-4}
+SAMPLE_START = {"a": 1e-3, "b": 1e-4, "q": 1e-4, "w": 5e-4, "r": 0.1}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Params:
     b: float = 0.0   # s of CPU per env per vector step (RLlib's per-env work)
     q: float = 0.0   # s of CPU per env per vector step for async hand-over
     w: float = 0.0   # s of wake-up penalty per wait of a sleeping env
+    r: float = 0.0   # extra share of CPU work in a remote env runner over sampling in the main process
     learn: float = 0.0        # s per env step per epoch of learning
     sync0: float = 0.0        # s of weight sync per iteration
     sync_per_runner: float = 0.0
@@ -62,7 +64,7 @@ def cpu_and_wait_s(s: Setting, p: Params) -> tuple[float, float]:
     """A vector step's CPU work and its waiting (a sleeping env's wait and wake-up), in seconds."""
     waits = (1.0 if s.is_async else s.envs) if s.sleeps else 0.0
     cpu = p.a + p.b * s.envs + (p.q * s.envs if s.is_async else 0.0) + (0.0 if s.sleeps else s.env_step_s * s.envs)
-    return cpu, waits * (s.env_step_s + p.w)
+    return cpu * (1.0 + p.r if s.runners >= 1 else 1.0), waits * (s.env_step_s + p.w)
 
 
 def shared_cores_rate(customers: int, cores: float, cpu_s: float, wait_s: float) -> float:
@@ -130,7 +132,8 @@ class Observation:
 
 def free_sample_params(settings: list[Setting]) -> list[str]:
     """Only the sampling parameters the data can show: q needs async points, w sleeping ones, b more
-    than one envs-per-runner value (else it cannot be told apart from a)."""
+    than one envs-per-runner value (else it cannot be told apart from a), r points with and without
+    env runners."""
     free = ["a"]
     if len({s.envs for s in settings}) > 1 or any(s.is_async for s in settings):
         free.append("b")
@@ -138,6 +141,8 @@ def free_sample_params(settings: list[Setting]) -> list[str]:
         free.append("q")
     if any(s.sleeps for s in settings):
         free.append("w")
+    if any(s.runners == 0 for s in settings) and any(s.runners >= 1 for s in settings):
+        free.append("r")
     return free
 
 
