@@ -89,21 +89,20 @@ def plot_throughput_vs_cpus(summary: pd.DataFrame, ax: Axes | None = None) -> Ax
         if len(limit) and limit["limit_env_steps_per_s"].max() <= OFF_SCALE * top:
             ax.plot(limit["cpus"], limit["limit_env_steps_per_s"], "--", color=colour, alpha=0.8)
         elif len(limit):
-            off_scale.append(f"{name}: {limit['limit_env_steps_per_s'].min():,.0f}"
-                             f"-{limit['limit_env_steps_per_s'].max():,.0f}")
+            low, high = limit["limit_env_steps_per_s"].min(), limit["limit_env_steps_per_s"].max()
+            off_scale.append(f"{low:,.0f}" if low == high else f"{low:,.0f}-{high:,.0f}")
     if summary["limit_env_steps_per_s"].notna().any() and len(off_scale) < series.nunique():
         ax.plot([], [], "k--", label="physical limit (raw env rate x what samples at once)")
+    title = "Throughput vs CPUs"
     if off_scale:
-        ax.text(0.01, 0.99, "physical limit, off scale (env steps/s):\n" + "\n".join(off_scale),
-                transform=ax.transAxes, va="top", fontsize="x-small", color="dimgrey")
+        title += f"\n(physical limit off scale: {', '.join(dict.fromkeys(off_scale))} env steps/s)"
     if needs_log(summary["env_steps_per_s"]):
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0)
     cpu_ticks(ax, summary)
-    ax.set(xlabel="CPUs reserved per trial (env runners)", ylabel="env steps/s (median, 95% CI)",
-           title="Throughput vs CPUs")
-    ax.legend(fontsize="small", loc="lower right")
+    ax.set(xlabel="CPUs reserved per trial (env runners)", ylabel="env steps/s (median, 95% CI)", title=title)
+    ax.legend(fontsize="small", loc="best")
     ax.grid(alpha=0.3)
     return ax
 

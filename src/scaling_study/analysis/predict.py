@@ -245,6 +245,7 @@ def predict_command(results_dir: str, machine: Machine) -> int:
     print(f"\nPredicted env steps/s on {machine.describe()} (model, not measured), best first:")
     for _, row in table.head(10).iterrows():
         low, high = uncertainty(check, row["env_steps_per_s"])
-        print(f"  {describe_candidate(row):<40} {row['cpus']:>6g} CPUs  {row['env_steps_per_s']:>9,.0f} "
+        cpus = f"{row['cpus']:g} CPU" + ("" if row["cpus"] == 1 else "s")
+        print(f"  {describe_candidate(row):<40} {cpus:>10}  {row['env_steps_per_s']:>9,.0f} "
               f"({low:,.0f}-{high:,.0f})")
     return 0
