@@ -233,7 +233,8 @@ def predict_command(results_dir: str, machine: Machine) -> int:
     from .summary import build_summary
 
     calibration = experiment.calibration or {}
-    summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"))
+    summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
+                            grid=experiment.grid)
     check = self_check(experiment, summary)
     if check is None:
         print(f"error: {results_dir}: the model needs phase times (scaling/* metrics) from at least three "

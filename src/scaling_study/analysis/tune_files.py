@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from scaling_study import layout
+
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.csv"
 PARAMS_FILE = "params.json"
@@ -127,5 +129,4 @@ def read_experiment_state(experiment: Path) -> dict[str, dict]:
 
 def read_suite_files(experiment: Path) -> tuple[dict | None, dict | None]:
     """This suite's provenance.json and calibration.json, when present (foreign dirs have neither)."""
-    folder = experiment / "scaling_study"
-    return read_json_file(folder / "provenance.json"), read_json_file(folder / "calibration.json")
+    return read_json_file(experiment / layout.PROVENANCE), read_json_file(experiment / layout.CALIBRATION)
