@@ -10,7 +10,8 @@ An iteration is sampling + learning + weight sync + the rest (metrics, bookkeepi
   `sync`, once for all when `async`). Runners run in parallel and share their node's cores: a vector
   step lasts CPU + wait with cores to spare (a remote env runner's CPU work `r` more than the main
   process's, where it samples with no runners), tends to runners x CPU / cores past them, and in between
-  runners queue for cores (the machine-repairman queue, `shared_cores_rate`).
+  runners queue for cores (the machine-repairman queue, `shared_cores_rate`). Other work holds `busy`
+  of each node's cores meanwhile (Ray's own processes; on a shared machine, other users).
 - Learning: proportional to batch x epochs, whatever the runners (one local learner).
 - Weight sync and the rest: a constant plus a cost per env runner.
 
@@ -25,10 +26,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import least_squares
 
-SAMPLE_PARAMS = ("a", "b", "q", "w", "r")
+SAMPLE_PARAMS = ("a", "b", "q", "w", "r", "busy")
 # Starting points of the sampling fit, seconds: a cheap env on RLlib 2.60 costs about 1 ms a vector
 # step (notes/ray-2.60.md: 1.2 ms for one env), tens of microseconds per extra env.
-SAMPLE_START = {"a": 1e-3, "b": 1e-4, "q": 1e-4, "w": 5e-4, "r": 0.1}
+SAMPLE_START = {"a": 1e-3, "b": 1e-4, "q": 1e-4, "w": 5e-4, "r": 0.1, "busy": 0.5}
+MIN_FREE_CORES = 0.1  # keeps a fit that tries busy >= cores finite
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Params:
     q: float = 0.0   # s of CPU per env per vector step for async hand-over
     w: float = 0.0   # s of wake-up penalty per wait of a sleeping env
     r: float = 0.0   # extra share of CPU work in a remote env runner over sampling in the main process
+    busy: float = 0.0  # cores of a node taken by other work while runners sample (Ray's own processes)
     learn: float = 0.0        # s per env step per epoch of learning
     sync0: float = 0.0        # s of weight sync per iteration
     sync_per_runner: float = 0.0
@@ -82,8 +85,8 @@ def shared_cores_rate(customers: int, cores: float, cpu_s: float, wait_s: float)
         j = np.arange(1, n + 1)
         residence = float(np.sum(j * cpu_s / servers[:n] * queue))
         rate = n / (residence + wait_s)
-        busy = rate * cpu_s / servers[:n] * queue
-        queue = np.concatenate([[max(1.0 - busy.sum(), 0.0)], busy])
+        served = rate * cpu_s / servers[:n] * queue
+        queue = np.concatenate([[max(1.0 - served.sum(), 0.0)], served])
     return rate
 
 
@@ -91,7 +94,8 @@ def vector_step_s(s: Setting, p: Params) -> float:
     """Seconds one runner spends on a vector step, its node's runners sharing the node's cores."""
     cpu, wait = cpu_and_wait_s(s, p)
     on_busiest_node = int(np.ceil(max(s.runners, 1.0) / s.nodes))
-    return on_busiest_node / shared_cores_rate(on_busiest_node, s.cores, cpu, wait)
+    free_cores = max(s.cores - p.busy, MIN_FREE_CORES)
+    return on_busiest_node / shared_cores_rate(on_busiest_node, free_cores, cpu, wait)
 
 
 def sample_s(s: Setting, p: Params) -> float:
@@ -133,7 +137,7 @@ class Observation:
 def free_sample_params(settings: list[Setting]) -> list[str]:
     """Only the sampling parameters the data can show: q needs async points, w sleeping ones, b more
     than one envs-per-runner value (else it cannot be told apart from a), r points with and without
-    env runners."""
+    env runners, busy points with more runners than cores (where the cores can run short)."""
     free = ["a"]
     if len({s.envs for s in settings}) > 1 or any(s.is_async for s in settings):
         free.append("b")
@@ -143,6 +147,8 @@ def free_sample_params(settings: list[Setting]) -> list[str]:
         free.append("w")
     if any(s.runners == 0 for s in settings) and any(s.runners >= 1 for s in settings):
         free.append("r")
+    if any(s.runners > s.cores for s in settings):
+        free.append("busy")
     return free
 
 
