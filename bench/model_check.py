@@ -10,17 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from bench import markdown, runner, sweeps
+from bench import runner, sweeps
 from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.spec_files import EXPERIMENTS, relative, shrunk
+from bench.experiments import EXPERIMENTS, relative, shrunk
+from bench.report import table
 
 SPECS = [EXPERIMENTS / "frozenlake.yaml", EXPERIMENTS / "slow_simulator.yaml", EXPERIMENTS / "sleeping_grid.yaml"]
 GOAL_PCT = 10.0
 
 
 def plan(ctx: Context, spec: Path) -> Path:
-    if ctx.budget.quick:
+    if ctx.quick:
         return shrunk(spec, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500})
     return spec
 
@@ -51,12 +53,12 @@ def run(ctx: Context) -> Outcome:
                                  f"{c['median']:.1f}% (fastest named right: {verdict(right)})",
                                  f"<= {GOAL_PCT:g}%", verdict(c["median"] <= GOAL_PCT and right)))
         commands += [f"scaling-study sweep {relative(source)} --storage-path TMP --no-analyze",
-                     f"scaling-study analyze TMP/{sweeps.experiment_name(spec)} --out OUT"]
+                     f"scaling-study analyze TMP/{yaml.safe_load(spec.read_text())['name']} --out OUT"]
     body = "\n\n".join([
         "Each grid point's env steps/s predicted by the iteration model (src/scaling_study/analysis/model.py) "
         "fitted to the other points' phase times, against its measured median (summary.csv: "
         "predicted_env_steps_per_s, prediction_error_pct).",
-        markdown.table(["experiment", "points", "median error", "worst error", "measured fastest",
+        table(["experiment", "points", "median error", "worst error", "measured fastest",
                         "predicted fastest is it"], rows, align_right=(1, 2, 3)),
     ])
     return Outcome(body, figures, commands)
