@@ -20,7 +20,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import analysis_speed, course, distance_to_limit, harness_tax, report, sweep_efficiency
+from bench import (
+    analysis_speed,
+    course,
+    distance_to_limit,
+    harness_tax,
+    model_check,
+    report,
+    sweep_efficiency,
+)
 from bench.context import Context
 from bench.experiments import REPO
 from scaling_study.provenance import cpu_model, git_commit
@@ -31,6 +39,7 @@ BENCHMARKS = {
     "distance_to_limit": ("Distance to the limit: the default experiment", distance_to_limit.run),
     "course": ("The course, reproduced", course.run),
     "analysis_speed": ("Analysis speed: 100 trials x 20 iterations", analysis_speed.run),
+    "model_check": ("The iteration model's self-check", model_check.run),
 }
 
 

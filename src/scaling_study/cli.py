@@ -1,4 +1,4 @@
-"""`scaling-study sweep | analyze | calibrate | validate`: the command line.
+"""`scaling-study sweep | analyze | predict | calibrate | validate`: the command line.
 
 Exit status: 0 done; 1 a sweep ran but some trial errored; 2 a user mistake (one line on stderr, never a
 traceback); 130 interrupted.
@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
     analyze.add_argument("--out", help="output directory (default: analysis/<experiment name>)")
+
+    predict = commands.add_parser(
+        "predict", help="what the iteration model fitted to RESULTS expects on more CPUs or a cluster (not measured)")
+    predict.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
+    predict.add_argument("--cpus", type=_positive_float, help="CPUs of one machine, e.g. 8")
+    predict.add_argument("--nodes", type=_positive_int, help="nodes of a cluster (with --cpus-per-node)")
+    predict.add_argument("--cpus-per-node", type=_positive_float, help="CPUs of each node (with --nodes)")
 
     calibrate = commands.add_parser("calibrate", help="raw env steps/s on one core of each node (the physical limit)")
     calibrate.add_argument("--env", default="FrozenLake-v1", help="gymnasium env id (default: FrozenLake-v1)")
@@ -154,6 +161,18 @@ def _analyze(args: argparse.Namespace) -> int:
     return analyze_command(args.results_dir, args.out)
 
 
+def _predict(args: argparse.Namespace) -> int:
+    from scaling_study.analysis.predict import Machine, predict_command
+
+    if args.cpus and (args.nodes or args.cpus_per_node):
+        raise UsageError("predict: give either --cpus N (one machine) or --nodes K --cpus-per-node C (a cluster)")
+    if args.cpus:
+        return predict_command(args.results_dir, Machine(1, args.cpus))
+    if args.nodes and args.cpus_per_node:
+        return predict_command(args.results_dir, Machine(args.nodes, args.cpus_per_node))
+    raise UsageError("predict: expected --cpus N, or --nodes K with --cpus-per-node C")
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     import json
 
@@ -209,7 +228,7 @@ def _show_config(spec, cpus: float) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-COMMANDS = {"sweep": _sweep, "analyze": _analyze, "calibrate": _calibrate, "validate": _validate}
+COMMANDS = {"sweep": _sweep, "analyze": _analyze, "predict": _predict, "calibrate": _calibrate, "validate": _validate}
 
 
 if __name__ == "__main__":

@@ -46,6 +46,21 @@ def fmt(value, spec: str = ",.0f", missing: str = "n/a") -> str:
         return str(value)
 
 
+def cpus_text(count: float) -> str:
+    return f"{fmt(count, 'g')} CPU" + ("" if count == 1 else "s")
+
+
+def efficiency_note(summary: pd.DataFrame) -> list[str]:
+    """Why a parallel efficiency can pass 100%: the smallest configuration is not the best use of its CPUs."""
+    above = summary[summary["efficiency"] > 1.0]
+    if above.empty:
+        return []
+    top = above.loc[above["efficiency"].idxmax()]
+    return [f"An efficiency above 100% ({fmt(100 * top['efficiency'], '.0f')}% at {top['point']}) means throughput "
+            f"grew faster than CPUs: the smallest configuration does not get all it could from its CPU (more envs "
+            f"per runner share one batched inference), so it is a low bar, not a sign of measurement error."]
+
+
 def seeds_text(seeds) -> str:
     return f"{fmt(seeds, 'g')} seed" + ("" if seeds == 1 else "s")
 
@@ -90,6 +105,9 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
         "sync": pct("sync_share"), "other": pct("other_share"),
         "setup s": summary["setup_s"].map(lambda v: fmt(v, ".1f")),
         "CV": pct("cv"),
+        "model (LOO) [error]": summary.apply(
+            lambda r: f"{fmt(r['predicted_env_steps_per_s'])} [{fmt(r['prediction_error_pct'], '+.0f')}%]"
+            if pd.notna(r.get("predicted_env_steps_per_s")) else "n/a", axis=1),
         "% of limit": summary["pct_of_limit"].map(lambda v: fmt(v, ".1f") + "%" if pd.notna(v) else "n/a"),
     })
 
@@ -129,13 +147,13 @@ def waterfall_blocks(summary: pd.DataFrame) -> list[tuple]:
 def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | None) -> list[str]:
     fastest, second = findings.fastest, findings.runner_up
     base = summary[summary["baseline"]].iloc[0]
-    items = [f"Fastest: {fastest['point']} at {throughput_text(fastest)} on {fmt(fastest['cpus'], 'g')} CPUs, "
+    items = [f"Fastest: {fastest['point']} at {throughput_text(fastest)} on {cpus_text(fastest['cpus'])}, "
              f"{fmt(fastest['speedup'], '.2f')}x the smallest configuration ({base['point']})."]
     if second is not None:
         items.append(f"Next fastest: {second['point']} at {throughput_text(second)}; "
                      f"{comparison_verdict(findings.distinguishable)}.")
     items += findings.effects
-    items += [f"Bottleneck: {findings.bottleneck}", findings.amdahl_sentence, findings.self_check]
+    items += [f"Bottleneck: {findings.bottleneck}", *findings.model, findings.amdahl_sentence, findings.self_check]
     if calibration and calibration.get("steps_per_s_per_core"):
         items.append(f"Physical limit: the raw env ({calibration.get('env_id', 'env')}) runs "
                      f"{fmt(calibration['steps_per_s_per_core'])} steps/s per core; the fastest point reaches "
@@ -156,7 +174,9 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         ("h2", "Warnings"), ("ul", findings.warnings or ["None."]),
         ("h2", "Summary per grid point"),
         ("p", "Medians over measured (non-warmup) iterations and repeats; 95% bootstrap CI; speedup and "
-              "efficiency against the smallest configuration; phase shares of iteration time."),
+              "efficiency against the smallest configuration; phase shares of iteration time; the model's "
+              "prediction of each point when fitted without it, and its error."),
+        *[("p", note) for note in efficiency_note(summary)],
         ("table", summary_display(summary)),
         *waterfall_blocks(summary),
         ("h2", "Figures"),
@@ -202,6 +222,10 @@ figcaption{color:#555;font-size:0.9em}"""
 
 
 def data_uri(png: Path) -> str:
+    """The figure's SVG (sharp on any screen) as a data URI; the PNG where no SVG was written."""
+    svg = png.with_suffix(".svg")
+    if svg.exists():
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
     return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
 
