@@ -64,7 +64,7 @@ test: setup browser
 	else $(BIN)/python -m pytest $(PYTEST_FLAGS); fi
 
 lint: setup
-	$(BIN)/ruff check src tests bench cluster
+	$(BIN)/ruff check src tests bench cluster examples
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_FLAGS)

@@ -21,7 +21,8 @@ CONFIG_SECTIONS = ("env_runners", "learners", "resources", "training", "fault_to
 
 
 def env_config(params: dict[str, Any]) -> dict[str, Any]:
-    return {"id": params["env_id"], "kwargs": params.get("env_config") or {}, "step_cost": params.get("step_cost")}
+    return {"id": params["env_id"], "kwargs": params.get("env_config") or {}, "step_cost": params.get("step_cost"),
+            "imports": params.get("env_imports") or []}
 
 
 def _one_hot(env, spaces, device):

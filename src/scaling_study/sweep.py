@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scaling_study.spec import ExperimentSpec, SpecError, cpus_needed, points_that_do_not_fit, trial_params
+from scaling_study.tracking import check_trackers_ready
 
 SUITE_DIR = "scaling_study"  # our files inside the Tune experiment directory
 
@@ -110,7 +111,7 @@ def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
 
 
 def _same_experiment(stored: dict[str, Any], spec: ExperimentSpec) -> bool:
-    ignore = {"source", "description"}
+    ignore = {"source", "description", "tracking"}  # where results are also sent is not the experiment
     current = json.loads(json.dumps(spec.to_dict(), default=str))
     return {k: v for k, v in stored.items() if k not in ignore} == {
         k: v for k, v in current.items() if k not in ignore
@@ -145,11 +146,10 @@ def decide_resume(exp_dir: Path, spec: ExperimentSpec, restart: bool) -> bool:
 def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions):
     """A Tuner for the trials still to run; `params` is the whole grid so indices stay stable."""
     from ray import tune
-    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-    from scaling_study.ledger import FinishedTrialRecorder
-    from scaling_study.progress import ProgressPrinter
+    from scaling_study.tracking import sweep_callbacks
     from scaling_study.trial import run_trial
+    from scaling_study.trial_names import trial_dirname, trial_name
 
     space = param_space(params)
     space["trial_index"] = tune.grid_search(todo)
@@ -159,18 +159,17 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
         tune_config=tune.TuneConfig(
             max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
             reuse_actors=False,
+            trial_name_creator=trial_name,
+            trial_dirname_creator=trial_dirname,
         ),
         run_config=tune.RunConfig(
             name=exp_dir.name,
             storage_path=str(exp_dir.parent),
             stop=dict(spec.stop),
             verbose=1 if options.verbose else 0,
-            # Only result.json and progress.csv: no event files, no checkpoints unless asked for.
-            # Loggers first: the recorder copies the files they have just closed.
-            callbacks=[
-                JsonLoggerCallback(), CSVLoggerCallback(), FinishedTrialRecorder(exp_dir, spec.stop),
-                ProgressPrinter(total=len(params), done_before=len(params) - len(todo)),
-            ],
+            # result.json, progress.csv, TensorBoard and the trackers asked for; no checkpoints unless asked.
+            callbacks=sweep_callbacks(spec.tracking, spec.name, exp_dir, spec.stop, total=len(params),
+                                      done_before=len(params) - len(todo)),
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
             failure_config=tune.FailureConfig(max_failures=0),
         ),
@@ -185,6 +184,8 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     from scaling_study.ppo import env_config
 
     cluster.check_storage_uri(options.storage_path)
+    job_env = own_env_runtime(spec)
+    check_trackers_ready(spec.tracking, spec.source)
     exp_dir = experiment_dir(options, spec)
     check_storage(exp_dir)
     if options.address:
@@ -195,7 +196,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     if not options.address:
         check_fit(spec, cluster.local_cpus(num_cpus), options.allow_pending)
         resume = decide_resume(exp_dir, spec, options.restart)
-    # Tune's default TensorBoard logger cannot write list values and is not needed here.
+    # Our loggers are in the callbacks (tracking.py); Tune would otherwise add its own second set.
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     if not options.verbose:
         # The legacy reporter honours verbose=0; the new one prints a config box regardless.
@@ -205,7 +206,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     # a temp file, so a refusal writes nothing under the storage path.
     early_log = _temp_log() if log_file and options.address else None
     cluster.route_ray_logs(early_log or log_file)
-    info = cluster.start_or_join(options.address, num_cpus, quiet=not options.verbose)
+    info = cluster.start_or_join(options.address, num_cpus, quiet=not options.verbose, runtime_env=job_env)
     try:
         if options.address:
             check_fit(spec, info.logical_cpus, options.allow_pending)
@@ -229,6 +230,19 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
         if early_log:
             early_log.unlink(missing_ok=True)
     return exp_dir
+
+
+def own_env_runtime(spec: ExperimentSpec) -> dict[str, Any] | None:
+    """The job's runtime_env that ships the env modules of your own to every worker (env_imports.py);
+    also refuses, before Ray starts, an observation space RLlib's default models cannot take."""
+    from scaling_study import env_imports
+    from scaling_study.envs import check_observation_space
+
+    modules = env_imports.modules_to_import(spec.env_id, spec.env_imports)
+    problem = check_observation_space({"id": spec.env_id, "kwargs": spec.env_config, "imports": spec.env_imports})
+    if problem:
+        raise SpecError(f"{spec.source}: env.id: {problem}")
+    return env_imports.runtime_env(env_imports.import_in_driver(modules))
 
 
 class SweepInterrupted(Exception):
