@@ -134,7 +134,7 @@ def test_errored_and_running_trials_are_warned_about(tmp_path):
     trials = loaded.trials.set_index("trial")
     assert trials.loc[first.name, "status"] == "RUNNING" and not trials.loc[first.name, "errored"]
     assert trials.loc[second.name, "errored"] and trials.loc[second.name, "error"] == "ValueError: boom"
-    warnings = find(loaded, build_summary(loaded.iterations, loaded.trials)).warnings
+    warnings = find(loaded, build_summary(loaded.iterations, loaded.trials, grid=loaded.grid)).warnings
     assert any("errored: ValueError: boom" in w for w in warnings)
     assert any("was still RUNNING" in w for w in warnings)
 
@@ -164,7 +164,7 @@ def test_trials_overlapping_in_time_and_sharing_a_node(tmp_path, node, shared):
     first, second = trial_dirs(experiment)[:2]
     shift_trial_times(second, -15.0, node_id=node)  # second now starts 0.8 s into the first
     loaded = load_experiment(experiment)
-    warnings = find(loaded, build_summary(loaded.iterations, loaded.trials)).warnings
+    warnings = find(loaded, build_summary(loaded.iterations, loaded.trials, grid=loaded.grid)).warnings
     overlap = [w for w in warnings if "overlapped in time" in w]
     assert len(overlap) == 1 and "abcde_00000 and abcde_00001" in overlap[0]
     assert any("shared a node" in w for w in warnings) is shared
@@ -177,7 +177,7 @@ def test_oversubscription_is_warned_about(tmp_path):
     provenance["cluster"].update(oversubscribed=True, logical_cpus=1.0)
     provenance_file.write_text(json.dumps(provenance))
     loaded = load_experiment(experiment)
-    warnings = find(loaded, build_summary(loaded.iterations, loaded.trials)).warnings
+    warnings = find(loaded, build_summary(loaded.iterations, loaded.trials, grid=loaded.grid)).warnings
     assert any(w.startswith("CPUs were oversubscribed") for w in warnings)
     assert any("2 trial(s) reserved more CPUs (2) than the 1 available" in w for w in warnings)
 

@@ -1,6 +1,5 @@
 """The whole analysis through analyze_command: files written, figures are valid images, report content."""
 
-import time
 import xml.etree.ElementTree as ET
 
 import matplotlib.image
@@ -50,7 +49,8 @@ def test_every_figure_is_written_as_valid_png_and_svg(suite_report):
 def test_csv_files(suite_report):
     summary = pd.read_csv(suite_report / "summary.csv")
     assert SUMMARY_CSV_COLUMNS <= set(summary.columns) and len(summary) == 2
-    assert summary["env_steps_per_s"].tolist() == [1000.0, 2000.0]
+    assert summary["env_steps_per_s"].tolist() == [1012.5, 2000.0]  # medians of per-seed medians
+    assert summary["seeds"].tolist() == [2, 2] and summary["env_steps_per_s_ci_low"].isna().all()
     trials = pd.read_csv(suite_report / "trials.csv")
     assert TRIALS_CSV_COLUMNS <= set(trials.columns) and len(trials) == 4
     assert trials["status"].eq("TERMINATED").all() and trials["restarts"].eq(0).all()
@@ -58,8 +58,10 @@ def test_csv_files(suite_report):
 
 def test_report_markdown_says_what_matters(suite_report):
     report = (suite_report / "report.md").read_text()
-    assert "Fastest: num_env_runners=1, num_envs_per_env_runner=2 at 2,000 env steps/s (95% CI 2,000-2,000)" in report
-    assert "the intervals do not overlap" in report
+    assert ("Fastest: num_env_runners=1, num_envs_per_env_runner=2 at 2,000 env steps/s "
+            "(no interval: 2 seeds, an interval needs 3)") in report
+    assert "there is no interval to tell whether the difference is real" in report
+    assert "do not overlap" not in report
     assert "Bottleneck: Learning takes 70% of each iteration" in report
     assert "throughput varies 16% across repeats" in report
     assert "the fastest point reaches 4.0% of its limit" in report
@@ -101,22 +103,21 @@ def test_stamp_names_experiment_machine_ray_and_date():
 
 def test_plots_draw_on_a_given_ax():
     experiment = load_experiment(SUITE)
-    summary = build_summary(experiment.iterations, experiment.trials, 50_000.0)
-    for draw in (plots.plot_throughput_vs_cpus, plots.plot_heatmap):
+    summary = build_summary(experiment.iterations, experiment.trials, 50_000.0, grid=experiment.grid)
+    for draw in (lambda ax: plots.plot_throughput_vs_cpus(summary, experiment.grid, ax=ax),
+                 lambda ax: plots.plot_heatmap(summary, ax=ax)):
         ax = Figure().add_subplot()
-        assert draw(summary, ax=ax) is ax and ax.has_data()
+        assert draw(ax) is ax and ax.has_data()
     ax = Figure().add_subplot()
-    assert plots.plot_speedup(summary, AmdahlFit(0.2, 5.0), ax=ax) is ax
+    assert plots.plot_speedup(summary, experiment.grid, AmdahlFit(0.2, 5.0), ax=ax) is ax
     ax = Figure().add_subplot()
     assert plots.plot_return_vs_time(experiment.iterations, ax=ax) is ax and len(ax.lines) == 4
 
 
-def test_hundred_trials_of_twenty_iterations_analyse_in_under_ten_seconds(tmp_path, capsys):
+def test_hundred_trials_of_twenty_iterations_analyse(tmp_path, capsys):
+    """How fast is a goal measured by `make bench` (analysis speed), not asserted here."""
     experiment = write_large_experiment(tmp_path / "big")
-    started = time.perf_counter()
     assert analyze_command(str(experiment), str(tmp_path / "out")) == 0
-    elapsed = time.perf_counter() - started
     assert "loaded 100 trial(s), 2000 iteration(s)" in capsys.readouterr().out
-    assert elapsed < 10.0, f"took {elapsed:.1f} s"
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
     assert len(summary) == 20 and summary["repeats"].eq(5).all()

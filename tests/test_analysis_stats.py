@@ -35,6 +35,35 @@ def test_median_ci_of_two_values_spans_them():
     assert stats.median_ci([10.0, 20.0]) == (15.0, 10.0, 20.0)
 
 
+def test_seed_median_ci_counts_each_seed_once_however_long_it_ran():
+    # Three seeds at 1,000, 1,600 and 1,700 env steps/s, the last run 40 iterations long. Pooled, the
+    # long seed is the whole sample: the pooled median and its interval are all 1,700.
+    seeds = [[1000.0] * 3, [1600.0] * 5, [1700.0] * 40]
+    assert stats.median_ci(np.concatenate(seeds)) == (1700.0, 1700.0, 1700.0)
+    # By hand, seeds as the unit: the median of 3 seeds drawn with replacement from {a < b < c} is a
+    # with probability P(at least two draws are a) = 3 (1/3)^2 (2/3) + (1/3)^3 = 7/27 = 26%, c likewise,
+    # b otherwise. Both tails hold more than 2.5%, so the 95% interval is exactly [a, c].
+    assert stats.seed_median_ci(seeds) == (1600.0, 1000.0, 1700.0)
+
+
+def test_seed_median_ci_adds_each_seeds_own_noise():
+    # Inner resampling of [990, 1000, 1010] gives medians 990, 1000 or 1010 (990 with probability 7/27),
+    # so the bounds can widen past the seeds' medians by at most their own spread, never beyond the data.
+    estimate, low, high = stats.seed_median_ci([[990.0, 1000.0, 1010.0], [1590.0, 1600.0, 1610.0],
+                                                [1690.0, 1700.0, 1710.0]])
+    assert estimate == 1600.0
+    assert 990.0 <= low <= 1000.0 and 1700.0 <= high <= 1710.0
+    assert stats.seed_median_ci([[990.0, 1000.0, 1010.0], [1590.0]] + [[1700.0]]) == \
+        stats.seed_median_ci([[990.0, 1000.0, 1010.0], [1590.0]] + [[1700.0]])  # fixed seed
+
+
+def test_seed_median_ci_gives_no_interval_below_three_seeds():
+    # Two seeds: estimate (1125 + 900) / 2, and no interval (a bootstrap of two can only return them).
+    estimate, low, high = stats.seed_median_ci([[1000.0, 1250.0], [1000.0, 800.0]])
+    assert estimate == 1012.5 and math.isnan(low) and math.isnan(high)
+    assert all(math.isnan(v) for v in stats.seed_median_ci([[], [np.nan]]))
+
+
 def test_coefficient_of_variation():
     # mean 1012.5, sample sd |1125 - 900| / sqrt(2) = 159.099 -> 0.157135
     assert stats.coefficient_of_variation([1125.0, 900.0]) == pytest.approx(159.0990 / 1012.5, rel=1e-5)

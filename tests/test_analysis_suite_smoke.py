@@ -33,7 +33,7 @@ def by_hand() -> dict[str, dict]:
 def test_summary_matches_the_result_files():
     experiment = load_experiment(SMOKE)
     raw = json.loads((SMOKE / "scaling_study" / "calibration.json").read_text())["steps_per_s_per_core"]
-    summary = build_summary(experiment.iterations, experiment.trials, raw).set_index("point")
+    summary = build_summary(experiment.iterations, experiment.trials, raw, grid=experiment.grid).set_index("point")
     expected = by_hand()
     assert sorted(summary.index) == sorted(expected) == ["num_env_runners=0", "num_env_runners=1"]
     for point, values in expected.items():

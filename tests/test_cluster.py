@@ -121,8 +121,8 @@ def test_the_analysis_reports_nodes_per_trial(cluster_sweep, tmp_path):
 
 
 def assert_one_line_failure(done, seconds: float, storage: Path, *words: str) -> None:
+    # `seconds` is not asserted (speed is for make bench); sweep()'s subprocess timeout fails a hang.
     assert done.returncode == 2, done.stdout + done.stderr
-    assert seconds < 30
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("scaling-study: "), done.stderr
     for word in words:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from scaling_study import cluster
-from scaling_study.cluster import ClusterError, check_shared_storage, check_storage_uri, split_address
+from scaling_study import cluster, storage
+from scaling_study.cluster import ClusterError, split_address
+from scaling_study.errors import UsageError
+from scaling_study.storage import check_shared_storage, check_storage_uri
 
 HERE = socket.gethostname()
 ELSEWHERE = [{"node_id": "a", "ip": "127.0.0.1", "hostname": HERE},
@@ -22,7 +24,7 @@ def test_a_single_node_accepts_any_local_path(tmp_path):
 
 
 def test_a_local_path_on_a_multi_machine_cluster_is_refused_with_the_way_out(tmp_path):
-    with pytest.raises(ClusterError) as refused:
+    with pytest.raises(UsageError) as refused:
         check_shared_storage(tmp_path / "results", ELSEWHERE, asserted_shared=False)
     message = str(refused.value)
     assert "2 nodes on 2 machine(s)" in message and "worker-7" in message
@@ -45,17 +47,17 @@ def test_a_path_on_a_network_file_system_is_accepted(tmp_path, monkeypatch):
     def fake_path(*parts):
         return mounts if parts == ("/proc/mounts",) else real_path(*parts)
 
-    monkeypatch.setattr(cluster, "Path", fake_path)
-    assert cluster.network_mount(real_path("/mnt/efs/results/smoke")) == "nfs4"
-    assert cluster.network_mount(real_path("/mnt/efs")) == "nfs4"
-    assert cluster.network_mount(real_path("/mnt/efs/x/results")) is None, "the longest mount point decides"
-    assert cluster.network_mount(real_path("/mnt/efsx")) is None
-    assert cluster.network_mount(real_path("/home/me/results")) is None
+    monkeypatch.setattr(storage, "Path", fake_path)
+    assert storage.network_mount(real_path("/mnt/efs/results/smoke")) == "nfs4"
+    assert storage.network_mount(real_path("/mnt/efs")) == "nfs4"
+    assert storage.network_mount(real_path("/mnt/efs/x/results")) is None, "the longest mount point decides"
+    assert storage.network_mount(real_path("/mnt/efsx")) is None
+    assert storage.network_mount(real_path("/home/me/results")) is None
 
 
 @pytest.mark.parametrize("uri", ["s3://bucket/results", "gs://bucket/r", "file:///tmp/results"])
 def test_uris_are_refused_until_the_suite_writes_through_pyarrow(uri):
-    with pytest.raises(ClusterError, match="not supported yet"):
+    with pytest.raises(UsageError, match="not supported yet"):
         check_storage_uri(uri)
 
 

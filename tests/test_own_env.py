@@ -114,7 +114,7 @@ def test_mlflow_options_are_those_of_tunes_callback():
 
 
 def test_where_results_are_sent_is_not_part_of_the_experiment(tmp_path):
-    from scaling_study.sweep import _same_experiment
+    from scaling_study.resume import _same_experiment
 
     stored = parse_spec({**SMALL}).to_dict()
     assert _same_experiment(json.loads(json.dumps(stored)), parse_spec({**SMALL, "tracking": {"tensorboard": False}}))

@@ -8,7 +8,6 @@ import csv
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -109,15 +108,13 @@ def test_a_stalled_trial_stops_at_trial_timeout_s_and_the_sweep_goes_on(tmp_path
         "stop": {"training_iteration": 2},
         "trial_timeout_s": 8,
     }
-    started = time.monotonic()
     out, exp_dir = sweep(tmp_path, spec)
-    took = time.monotonic() - started
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     error = (trial_dir_of(exp_dir, 1) / "error.txt").read_text().strip().splitlines()[-1]
     assert "TrialTimeout: trial_timeout_s=8 reached after" in error and "iteration 1 had not returned" in error
     assert sorted(finished_trials(exp_dir)) == [0, 2], "the sweep went on after the stalled trial"
     assert len(rows_of(trial_dir_of(exp_dir, 2))) == 2
-    assert took < 120, f"the sweep waited for the stalled step ({took:.0f} s)"
+    # Waiting for the stalled step would take 200 x 30 s: the test's timeout fails that, no wall-time assert.
 
     done, trials = analyse(exp_dir, tmp_path / "analysis")
     assert done.returncode == 0, done.stderr

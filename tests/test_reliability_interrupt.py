@@ -8,7 +8,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -47,15 +46,12 @@ def test_ctrl_c_stops_cleanly_keeps_finished_trials_and_prints_the_resume_comman
             if line.startswith("[1/3]"):
                 break
         driver.send_signal(signal.SIGINT)  # what Ctrl-C sends the driver
-        sent = time.monotonic()
-        rest, err = driver.communicate(timeout=60)
-        stopped_in = time.monotonic() - sent
+        rest, err = driver.communicate(timeout=60)  # a driver that ignores Ctrl-C fails here, not hangs
     finally:
         if driver.poll() is None:
             driver.kill()
     end_processes(processes_naming(ray_tmp))
     assert driver.returncode == 130, "".join(seen) + rest + err
-    assert stopped_in < 30, f"took {stopped_in:.0f} s to stop"
     last = err.strip().splitlines()[-1]
     prefix = "Interrupted. "
     assert last.startswith(prefix) and "trials finished and are kept; run the same command again to resume: " in last

@@ -11,7 +11,6 @@ from scaling_study.spec import (
     STOP_KEYS,
     SpecError,
     auto_env_runners,
-    cpus_needed,
     grid_points,
     load_spec,
     parse_spec,
@@ -130,13 +129,6 @@ def test_auto_expands_per_point_and_everything_fits():
     assert points_that_do_not_fit(spec, cluster_cpus=4) == []
 
 
-def test_cpus_needed_counts_main_runners_and_learners():
-    assert cpus_needed({"num_env_runners": 0}) == 1
-    assert cpus_needed({"num_env_runners": 2}) == 3
-    assert cpus_needed({"num_env_runners": 2, "num_learners": 2}) == 5
-    assert cpus_needed({"num_env_runners": 2, "num_cpus_per_env_runner": 0.5}) == 2
-
-
 def test_points_that_do_not_fit_are_listed():
     spec = parse_spec(minimal(search_space={"num_env_runners": [0, 1, 2, 4]}))
     assert points_that_do_not_fit(spec, cluster_cpus=2) == [("num_env_runners=2", 3), ("num_env_runners=4", 5)]
@@ -175,17 +167,3 @@ def test_stop_keys_are_rllibs_metric_names():
 
     assert NUM_ENV_STEPS_SAMPLED_LIFETIME in STOP_KEYS
     assert f"{ENV_RUNNER_RESULTS}/{EPISODE_RETURN_MEAN}" in STOP_KEYS
-
-
-@pytest.mark.parametrize("settings", [
-    {"num_env_runners": 0}, {"num_env_runners": 3}, {"num_env_runners": 2, "num_learners": 1},
-    {"num_env_runners": 2, "num_cpus_per_env_runner": 2, "num_cpus_for_main_process": 2},
-])
-def test_cpus_needed_matches_rllibs_own_resource_request(settings):
-    from ray.rllib.algorithms.ppo import PPO
-
-    from scaling_study import ppo
-
-    params = {"env_id": "FrozenLake-v1", "env_config": {}, **settings}
-    bundles = PPO.default_resource_request(ppo.build_config(params)).bundles
-    assert sum(b.get("CPU", 0) for b in bundles) == cpus_needed(settings)

@@ -15,12 +15,13 @@ import pytest
 import yaml
 from ray_processes import REPO, end_processes, own_ray_temp_dir, processes_naming
 
+from scaling_study.rows import FIELDS
 from scaling_study.spec import parse_spec
 from scaling_study.sweep import SweepOptions, run_sweep
 
 pytestmark = pytest.mark.ray
 
-SCALING_KEYS = {"env_steps", "iter_s", "env_steps_per_s", "sample_s", "learn_s", "sync_s", "setup_s", "cpus", "warmup"}
+SCALING_KEYS = set(FIELDS)  # the contract's one definition: rows.ScalingRow
 TINY = {
     "name": "tiny",
     "env": {"id": "FrozenLake-v1"},
@@ -79,16 +80,16 @@ def test_every_row_carries_the_scaling_contract(tiny_sweep):
         assert [r["training_iteration"] for r in rows] == [1, 2, 3]
         for row in rows:
             scaling = row["scaling"]
-            assert SCALING_KEYS <= set(scaling)
+            assert set(scaling) == SCALING_KEYS
             assert scaling["warmup"] == (row["training_iteration"] == 1)
             assert scaling["cpus"] == 1 + params["num_env_runners"]
             assert scaling["env_steps"] >= 400
-            assert scaling["iter_s"] == pytest.approx(row["time_this_iter_s"])
             assert scaling["env_steps_per_s"] == pytest.approx(scaling["env_steps"] / scaling["iter_s"])
-            assert 0 < scaling["setup_s"] < 120
+            assert scaling["setup_s"] > 0  # checked against the trial's own clock in test_clocks.py
 
 
-def test_phase_times_are_per_iteration_and_add_up(tiny_sweep):
+def test_phase_times_add_up(tiny_sweep):
+    """That they are each iteration's own, not smoothed, is checked in test_clocks.py."""
     for trial in trial_dirs(tiny_sweep):
         rows = rows_of(trial)
         for row in rows:
@@ -96,8 +97,6 @@ def test_phase_times_are_per_iteration_and_add_up(tiny_sweep):
             phases = s["sample_s"] + s["learn_s"] + s["sync_s"]
             assert phases <= s["iter_s"] * 1.01
             assert phases >= s["iter_s"] * 0.9, f"phases {phases:.3f}s of an iteration of {s['iter_s']:.3f}s"
-        # RLlib's smoothed timer would carry iteration 1 into iteration 3; ours is that iteration's own.
-        assert rows[2]["scaling"]["sample_s"] == pytest.approx(rows[2]["timers"]["env_runner_sampling_timer"])
 
 
 def test_trials_ran_one_at_a_time(tiny_sweep):

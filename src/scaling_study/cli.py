@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from scaling_study.spec import SpecError
+from scaling_study.errors import UsageError, UserMistake
 
 USAGE_ERROR = 2
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("experiments", nargs="+")
+    validate.add_argument("--show-config", action="store_true",
+                          help="print each grid point's PPOConfig as copyable Python (without importing Ray)")
     return parser
 
 
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except SpecError as err:
+    except UserMistake as err:  # SpecError (the experiment file) or UsageError (the command line)
         print(f"scaling-study: {err}", file=sys.stderr)
         return USAGE_ERROR
     except SweepInterrupted as stop:
@@ -113,7 +115,7 @@ def _sweep(args: argparse.Namespace) -> int:
         max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
     )
     if options.address and options.num_cpus:
-        raise SpecError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
+        raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
     exp_dir = run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])
     if args.no_analyze:
         return 0
@@ -155,7 +157,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from scaling_study.cluster import local_cpus
+    from scaling_study.resources import local_cpus
     from scaling_study.spec import grid_points, load_spec
 
     for path in args.experiments:
@@ -163,7 +165,22 @@ def _validate(args: argparse.Namespace) -> int:
         cpus = local_cpus(spec.num_cpus)
         points = len(grid_points(spec, cpus))
         print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) with {cpus:g} local CPUs)")
+        if args.show_config:
+            print(_show_config(spec, cpus))
     return 0
+
+
+def _show_config(spec, cpus: float) -> str:
+    """The PPOConfig each grid point's first repeat builds, as one Python script."""
+    from scaling_study.config_calls import PREAMBLE, as_python, config_calls
+    from scaling_study.spec import trial_params
+
+    firsts = [p for p in trial_params(spec, cpus) if p["repeat"] == 0]
+    blocks = [f"# {spec.name}: the PPOConfig of each grid point (repeat r sets debugging(seed={spec.seed} + r))",
+              PREAMBLE]
+    for number, params in enumerate(firsts, start=1):
+        blocks.append(f"# {params['point']}\n{as_python(config_calls(params), f'point_{number}')}")
+    return "\n\n".join(blocks) + "\n"
 
 
 COMMANDS = {"sweep": _sweep, "analyze": _analyze, "calibrate": _calibrate, "validate": _validate}

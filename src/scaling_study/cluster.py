@@ -3,7 +3,7 @@
 Joining a cluster is checked before anything is written: `preflight` asks the cluster's GCS, with a
 bounded timeout, whether it is there and accepts this client's token (ray.init itself would retry an
 unreachable address for minutes, and a rejected token for 20 s, and then name neither), and counts its
-nodes so that `check_shared_storage` can refuse a node-local results path on a multi-node cluster.
+nodes so that `storage.check_shared_storage` can refuse a node-local results path on a multi-node cluster.
 """
 
 from __future__ import annotations
@@ -12,26 +12,17 @@ import logging
 import os
 import socket
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import ray
 
-from scaling_study.spec import SpecError
+from scaling_study.errors import UsageError
+from scaling_study.hosts import all_on_this_machine, is_this_machine
 
 CONNECT_TIMEOUT_S = 5.0
 """TCP connect to the GCS port: a dead host or a dropped packet fails here, well within 30 s."""
 RPC_TIMEOUT_S = 10.0
 """One GCS call that needs the token: a rejected or missing token fails here."""
-URI_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "az://", "hdfs://", "file://", "memory://", "mock://")
-# File system types that every node of a cluster can mount (per /proc/mounts).
-NETWORK_FS_TYPES = {
-    "nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "lustre", "gpfs", "beegfs", "fuse.sshfs",
-    "fuse.gcsfuse", "fuse.s3fs", "fuse.mountpoint-s3", "fuse.juicefs", "fuse.cephfs", "fuse.glusterfs",
-    "fuse.rclone", "9p", "virtiofs", "afs", "ocfs2", "gfs2",
-}
-
-
-class ClusterError(SpecError):
+class ClusterError(UsageError):
     """A cluster that cannot be joined, or a storage path it cannot share: one line, exit 2."""
 
 
@@ -50,33 +41,6 @@ class ClusterInfo:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def local_cpus(requested: float | None) -> float:
-    """Logical CPUs a local Ray will have: what was asked for, else every core."""
-    return float(requested) if requested else float(os.cpu_count() or 1)
-
-
-def route_ray_logs(log_file: Path | None) -> None:
-    """Send Ray's and Tune's driver-side chatter (and Python warnings) to a file instead of the terminal."""
-    if log_file is None:
-        return
-    import ray.rllib  # noqa: F401  (both add their own handlers on import: replace them after)
-    import ray.tune  # noqa: F401
-
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(log_file)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    # Everything propagates to the root logger, whose only handler is the file: Ray's own handlers are
-    # removed, and loggers Ray creates later (some during ray.init) have none of their own.
-    names = [n for n in logging.root.manager.loggerDict if n == "ray" or n.startswith("ray.")]
-    for name in ["ray", "py.warnings", *names]:
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.propagate = True
-    logging.root.handlers[:] = [handler]
-    logging.root.setLevel(logging.INFO)
-    logging.captureWarnings(True)
 
 
 @dataclass
@@ -113,17 +77,6 @@ def resolve_auto(address: str) -> str:
         raise ClusterError("--address auto: no running Ray cluster found on this machine; start one "
                            "(`make cluster-up`) or give the head's HOST:PORT")
     return found
-
-
-def is_this_machine(host: str) -> bool:
-    if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
-        return True
-    try:
-        mine = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
-        mine.add(ray._private.services.get_node_ip_address())
-        return host in mine or socket.gethostbyname(host) in mine
-    except OSError:
-        return False
 
 
 def enable_token_for_local_cluster(host: str) -> None:
@@ -217,70 +170,6 @@ def _probe(address: str) -> dict:
     nodes = [{"node_id": info.node_id.hex(), "ip": info.node_manager_address, "hostname": info.node_manager_hostname}
              for info in infos.values() if info.state == 0]  # GcsNodeInfo.ALIVE
     return {"nodes": nodes}
-
-
-def is_uri(path: str) -> bool:
-    return "://" in path or path.startswith(URI_SCHEMES)
-
-
-def network_mount(path: Path) -> str | None:
-    """The network file system type `path` lies on (longest mount point per /proc/mounts), else None."""
-    best, fs_type = "", None
-    try:
-        lines = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    target = str(path)
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 3:
-            continue
-        mount = fields[1].replace("\\040", " ")
-        if (target == mount or target.startswith(mount.rstrip("/") + "/")) and len(mount) >= len(best):
-            best, fs_type = mount, fields[2]
-    return fs_type if fs_type in NETWORK_FS_TYPES else None
-
-
-def all_on_this_machine(nodes: list[dict]) -> bool:
-    """Every node runs on the machine of this driver (a local test cluster): they share its disk."""
-    hostname = socket.gethostname()
-    return bool(nodes) and all(n["hostname"] == hostname and is_this_machine(n["ip"]) for n in nodes)
-
-
-def check_storage_uri(storage_path: str) -> None:
-    if is_uri(storage_path):
-        raise ClusterError(
-            f"--storage-path {storage_path}: URIs (s3://, gs://, ...) are not supported yet, only a file system "
-            f"path; on a cluster use a shared file system mounted at the same path on every node (NFS, EFS, "
-            f"Filestore, or a bucket mounted with mountpoint-s3 / gcsfuse) and pass that path"
-        )
-
-
-def check_shared_storage(storage: Path, nodes: list[dict], asserted_shared: bool) -> str:
-    """Refuse a node-local results path on a multi-node cluster; return why the path is accepted.
-
-    Tune's trials write their results on the node they run on, to the same path: on more than one
-    machine that path must be one shared file system, or results scatter over the nodes' disks.
-    """
-    if len(nodes) <= 1:
-        return "single node"
-    if asserted_shared:
-        return "asserted shared with --shared-storage"
-    probe = storage
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    fs_type = network_mount(probe.resolve())
-    if fs_type:
-        return f"on a {fs_type} network file system"
-    if all_on_this_machine(nodes):
-        return "every node runs on this machine"
-    hosts = sorted({n["hostname"] or n["ip"] for n in nodes})
-    raise ClusterError(
-        f"--storage-path {storage}: a local disk of this machine, but the cluster has {len(nodes)} nodes on "
-        f"{len(hosts)} machine(s) ({', '.join(hosts[:4])}{', ...' if len(hosts) > 4 else ''}), whose trials "
-        f"would write results to their own disks: pass a path on a file system every node mounts at the same "
-        f"path (NFS, EFS, ...), or add --shared-storage if this path already is one"
-    )
 
 
 def start_or_join(address: str | None, num_cpus: float | None, quiet: bool, runtime_env: dict | None = None) -> ClusterInfo:

@@ -17,8 +17,8 @@ from typing import Any
 
 from ray.tune import Callback
 
-LEDGER = Path("scaling_study") / "finished.jsonl"
-SET_ASIDE = Path("scaling_study") / "interrupted"
+from scaling_study.layout import LEDGER, SET_ASIDE
+
 TRIAL_FILES = ("params.json", "result.json", "progress.csv", "error.txt")
 
 

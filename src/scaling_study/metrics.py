@@ -1,4 +1,4 @@
-"""Per-iteration wall-clock truths for every result row, under `scaling/*` (DESIGN.md's contract).
+"""Per-iteration wall-clock truths for every result row: fills the `ScalingRow` of `rows.py`.
 
 RLlib's `timers/*` are exponential moving averages (coefficient 0.01), so the first iteration dominates
 them for a long time. `PerIterationTimers` registers the same three phase timers with a window of one
@@ -21,6 +21,8 @@ from ray.rllib.utils.metrics import (
     TIMERS,
 )
 
+from scaling_study.rows import ScalingRow
+
 PHASE_TIMERS = {"sample_s": ENV_RUNNER_SAMPLING_TIMER, "learn_s": LEARNER_UPDATE_TIMER, "sync_s": SYNCH_WORKER_WEIGHTS_TIMER}
 
 
@@ -40,10 +42,11 @@ def lifetime_env_steps(result: dict[str, Any]) -> int:
 
 
 def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **trial_facts: Any) -> dict[str, Any]:
-    """The `scaling` group of one result row.
+    """The `scaling` group of one result row, as a plain dict (`ScalingRow`'s fields).
 
-    `trial_facts` are the values known to the trial rather than to the iteration (setup_s, cpus,
-    warmup, trial_started_at, iter_ended_at, nodes, node_ids); they are passed through unchanged.
+    `trial_facts` are the other `ScalingRow` fields, known to the trial rather than measured from the
+    result (setup_s, cpus, warmup, ...); they are passed through unchanged, and a missing or unknown
+    one fails here rather than in the analysis.
     """
     env_steps = lifetime_env_steps(result) - previous_lifetime_steps
     if env_steps <= 0:  # a result without lifetime counters: fall back to this iteration's count
@@ -51,13 +54,13 @@ def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **t
     iter_s = float(result["time_this_iter_s"])
     timers = result.get(TIMERS, {})
     phases = {name: _seconds(timers.get(timer)) for name, timer in PHASE_TIMERS.items()}
-    return {
-        "env_steps": env_steps,
-        "iter_s": iter_s,
-        "env_steps_per_s": env_steps / iter_s if iter_s > 0 else math.nan,
+    return ScalingRow(
+        env_steps=env_steps,
+        iter_s=iter_s,
+        env_steps_per_s=env_steps / iter_s if iter_s > 0 else math.nan,
         **phases,
         **trial_facts,
-    }
+    ).to_dict()
 
 
 def _seconds(value: Any) -> float:

@@ -1,7 +1,7 @@
 """One trial's plain params -> a PPOConfig on RLlib's new API stack.
 
 A grid cannot be passed inside `.env_runners(...)` (RLlib validates eagerly), so Tune sweeps plain
-values and each trial builds its own config here.
+values and each trial builds its own config here, by applying the calls `config_calls.py` lists.
 """
 
 from __future__ import annotations
@@ -12,39 +12,32 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.connectors.env_to_module import FlattenObservations
 from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
-from scaling_study import envs
+from scaling_study.config_calls import Name, config_calls, env_config
 from scaling_study.metrics import PerIterationTimers
-from scaling_study.settings import SETTINGS
 
-# Sections applied through their AlgorithmConfig method of the same name.
-CONFIG_SECTIONS = ("env_runners", "learners", "resources", "training", "fault_tolerance")
+__all__ = ["build_config", "env_config", "one_hot_observations"]
 
 
-def env_config(params: dict[str, Any]) -> dict[str, Any]:
-    return {"id": params["env_id"], "kwargs": params.get("env_config") or {}, "step_cost": params.get("step_cost"),
-            "imports": params.get("env_imports") or []}
-
-
-def _one_hot(env, spaces, device):
+def one_hot_observations(env, spaces, device):
     # A named function rather than a lambda so the config pickles cleanly to env runner actors.
     return FlattenObservations()
 
 
+# The objects config_calls names; see its PREAMBLE for where a script imports them from.
+OBJECTS = {"PerIterationTimers": PerIterationTimers, "DefaultModelConfig": DefaultModelConfig,
+           "one_hot_observations": one_hot_observations}
+
+
 def build_config(params: dict[str, Any]) -> PPOConfig:
     """The PPOConfig of one trial; settings not in `params` keep RLlib's defaults."""
-    config = (
-        PPOConfig()
-        .framework("torch")
-        .environment(env=envs.ENV_NAME, env_config=env_config(params))
-        .callbacks(PerIterationTimers)
-        .debugging(seed=params.get("seed", 0))
-    )
-    for section in CONFIG_SECTIONS:
-        values = {k: v for k, v in params.items() if k in SETTINGS and SETTINGS[k].section == section}
-        if values:
-            config = getattr(config, section)(**values)
-    if "fcnet_hiddens" in params:
-        config = config.rl_module(model_config=DefaultModelConfig(fcnet_hiddens=list(params["fcnet_hiddens"])))
-    if envs.needs_flattening(env_config(params)):
-        config = config.env_runners(env_to_module_connector=_one_hot)
+    config = PPOConfig()
+    for call in config_calls(params):
+        config = getattr(config, call.method)(**{key: _resolve(value) for key, value in call.kwargs.items()})
     return config
+
+
+def _resolve(value: Any) -> Any:
+    if not isinstance(value, Name):
+        return value
+    found = OBJECTS[value.name]
+    return found if value.kwargs is None else found(**value.kwargs)

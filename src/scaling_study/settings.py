@@ -1,7 +1,9 @@
-"""The RLlib settings an experiment file may fix or sweep, with their checks and course-name aliases.
+"""The RLlib settings an experiment file may fix or sweep: names, old-name aliases, defaults and checks.
 
-Names follow RLlib's current words. Each setting knows which `AlgorithmConfig` method takes it, so
-`ppo.py` can apply any of them without a special case.
+The one list both halves share: the sweep validates experiment files against it and the analysis reads
+params.json (this suite's, or a foreign Tune sweep's) through it. Names follow RLlib's current words.
+Each setting knows which `AlgorithmConfig` method takes it, so `config_calls.py` can apply any of them
+without a special case. Pure: importing it never imports Ray.
 """
 
 from __future__ import annotations
@@ -127,9 +129,11 @@ ALIASES: dict[str, str] = {
     "num_sgd_iter": "num_epochs",
     "sgd_minibatch_size": "minibatch_size",
     "train_batch_size": "train_batch_size_per_learner",
+    "num_cpus_for_driver": "num_cpus_for_main_process",
 }
 
-# What RLlib does when a file does not say; used to count CPUs before RLlib is imported.
+# What RLlib 2.60 does when a file (or a params.json) does not say; used to count CPUs before RLlib is
+# imported. RLlib's num_cpus_per_learner default is "auto", which is 1 on a machine without GPUs.
 DEFAULTS: dict[str, Any] = {
     "num_env_runners": 0,
     "num_envs_per_env_runner": 1,
@@ -140,3 +144,28 @@ DEFAULTS: dict[str, Any] = {
     "placement_strategy": "PACK",
     "step_cost": None,
 }
+
+
+def names_of(setting: str) -> list[str]:
+    """The names `setting` has gone by, newest first: its current name, then its aliases."""
+    return [setting, *(old for old, current in ALIASES.items() if current == setting)]
+
+
+def resolve(params: dict[str, Any], settings: tuple[str, ...]) -> dict[str, Any]:
+    """`settings` under their current names, whichever alias `params` used; RLlib's default where a
+    value is absent or "auto" (e.g. RLlib's own num_cpus_per_learner in a foreign params.json)."""
+    resolved = {}
+    for setting in settings:
+        value = next((params[n] for n in names_of(setting) if params.get(n) is not None), DEFAULTS[setting])
+        resolved[setting] = DEFAULTS[setting] if value == "auto" else value
+    return resolved
+
+
+def display_value(value: Any) -> str:
+    """A setting's value as a short word for labels and table cells: {seconds: 0.002, mode: sleep} ->
+    '0.002/sleep', [32, 32] -> '32x32'."""
+    if isinstance(value, dict):
+        return "/".join(str(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return "x".join(str(v) for v in value)
+    return str(value)

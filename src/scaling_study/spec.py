@@ -24,7 +24,17 @@ from scaling_study.env_imports import (
     modules_to_import,
     registered_name,
 )
-from scaling_study.settings import ALIASES, DEFAULTS, SETTINGS, positive_int, positive_number
+from scaling_study.errors import SpecError
+from scaling_study.resources import cpus_needed
+from scaling_study.settings import (
+    ALIASES,
+    DEFAULTS,
+    SETTINGS,
+    display_value,
+    non_negative_int,
+    positive_int,
+    positive_number,
+)
 from scaling_study.tracking import parse_tracking
 
 TOP_LEVEL_KEYS = (
@@ -43,10 +53,6 @@ STOP_KEYS = {
 }
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 AUTO = "auto"
-
-
-class SpecError(ValueError):
-    """A mistake in an experiment file or command line; its message is the one line the user sees."""
 
 
 @dataclass
@@ -145,11 +151,11 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         description=str(raw.get("description") or ""),
         repeats=_checked(raw, "repeats", 1, positive_int, source),
         stop=_parse_stop(raw.get("stop", {"training_iteration": 5}), source),
-        warmup_iterations=_checked(raw, "warmup_iterations", 1, _non_negative_int, source),
+        warmup_iterations=_checked(raw, "warmup_iterations", 1, non_negative_int, source),
         max_concurrent_trials=_checked(raw, "max_concurrent_trials", 1, positive_int, source),
         num_cpus=_checked(raw, "num_cpus", None, positive_number, source),
         trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),
-        seed=_checked(raw, "seed", 0, _non_negative_int, source),
+        seed=_checked(raw, "seed", 0, non_negative_int, source),
     )
     _check_warmup_leaves_iterations(spec)
     return spec
@@ -336,28 +342,11 @@ def _checked(raw: dict, key: str, default: Any, check, source: str) -> Any:
     return value
 
 
-def _non_negative_int(value: Any) -> str | None:
-    return None if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else "a whole number >= 0"
-
-
 def _kind(value: Any) -> str:
     return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
 
 
 # ---------------------------------------------------------------- the grid
-
-
-def cpus_needed(settings: dict[str, Any]) -> float:
-    """CPUs one trial reserves: main process (holding the learner when num_learners is 0),
-    env runners and learners. Mirrors RLlib's PPO.default_resource_request (a test holds them equal)."""
-    s = {**DEFAULTS, **settings}
-    if s["num_learners"] == 0:
-        main = max(s["num_cpus_per_learner"], s["num_cpus_for_main_process"])
-        learners = 0
-    else:
-        main = s["num_cpus_for_main_process"]
-        learners = s["num_learners"] * s["num_cpus_per_learner"]
-    return main + s["num_env_runners"] * s["num_cpus_per_env_runner"] + learners
 
 
 def auto_env_runners(settings: dict[str, Any], cluster_cpus: float) -> list[int]:
@@ -387,18 +376,15 @@ def grid_points(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any
     return points
 
 
+def swept_settings(spec: ExperimentSpec) -> list[str]:
+    """The settings the grid varies, in file order."""
+    return list(spec.search_space[0] if isinstance(spec.search_space, list) else spec.search_space)
+
+
 def point_label(point: dict[str, Any], spec: ExperimentSpec) -> str:
-    """The swept settings of a point, e.g. 'num_env_runners=2, num_envs_per_env_runner=4'."""
-    swept = spec.search_space[0] if isinstance(spec.search_space, list) else spec.search_space
-    return ", ".join(f"{key}={_short(point[key])}" for key in swept)
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict):
-        return "/".join(str(v) for v in value.values())
-    if isinstance(value, list):
-        return "x".join(str(v) for v in value)
-    return str(value)
+    """The swept settings of a point, e.g. 'num_env_runners=2, num_envs_per_env_runner=4'. For display
+    only: the analysis reads a point's settings from params.json, never from this label."""
+    return ", ".join(f"{key}={display_value(point[key])}" for key in swept_settings(spec))
 
 
 def trial_params(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any]]:

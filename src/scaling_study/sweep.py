@@ -1,25 +1,23 @@
-"""Tuner assembly: param space, resources, isolation, stop, storage and resume.
+"""A sweep, step by step: check where results go, join or start Ray, decide what to run, run it.
 
     run_sweep(load_spec("experiments/smoke.yaml"), SweepOptions())
 
 writes a standard Tune experiment directory `results/<name>/`, plus `scaling_study/` inside it with
-the provenance, the calibration and Ray's log.
+the provenance, the calibration, the ledger of finished trials and Ray's log (see layout.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaling_study.spec import ExperimentSpec, SpecError, cpus_needed, points_that_do_not_fit, trial_params
+from scaling_study import layout, storage
+from scaling_study.errors import SpecError, UsageError
+from scaling_study.resources import cpus_needed, local_cpus
+from scaling_study.spec import ExperimentSpec, points_that_do_not_fit, trial_params
 from scaling_study.tracking import check_trackers_ready
-
-SUITE_DIR = "scaling_study"  # our files inside the Tune experiment directory
 
 
 @dataclass
@@ -71,76 +69,15 @@ def experiment_dir(options: SweepOptions, spec: ExperimentSpec) -> Path:
     return Path(options.storage_path).expanduser().resolve() / (options.name or spec.name)
 
 
-def check_storage(storage: Path) -> None:
-    """Refuse a storage path that is a file or cannot be written, before anything is written."""
-    probe = storage
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise SpecError(f"--storage-path {storage}: {probe} is a file; expected a directory to hold results")
-    if not os.access(probe, os.W_OK | os.X_OK) or not _can_create_in(probe):
-        raise SpecError(f"--storage-path {storage}: {probe} is not writable; expected a directory you can write to")
-
-
-def _can_create_in(directory: Path) -> bool:
-    """Try it: for root os.access says yes everywhere, yet e.g. /sys refuses new directories.
-    The probe directory is removed at once, so a refusal still leaves nothing behind."""
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".scaling-study-probe-", dir=directory))
-    except OSError:
-        return False
-    return True
-
-
 def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) -> None:
     too_big = points_that_do_not_fit(spec, cluster_cpus)
     if too_big and not allow_pending:
         listed = "; ".join(f"{label} needs {cpus:g}" for label, cpus in too_big)
-        raise SpecError(
+        raise UsageError(
             f"{spec.source}: {len(too_big)} grid point(s) need more than the {cluster_cpus:g} CPUs Ray has "
             f"({listed}); drop them, or oversubscribe deliberately with --num-cpus N (local Ray), "
             f"or pass --allow-pending on an autoscaling cluster"
         )
-
-
-def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((exp_dir / SUITE_DIR / "provenance.json").read_text())["spec"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def _same_experiment(stored: dict[str, Any], spec: ExperimentSpec) -> bool:
-    ignore = {"source", "description", "tracking"}  # where results are also sent is not the experiment
-    current = json.loads(json.dumps(spec.to_dict(), default=str))
-    return {k: v for k, v in stored.items() if k not in ignore} == {
-        k: v for k, v in current.items() if k not in ignore
-    }
-
-
-def decide_resume(exp_dir: Path, spec: ExperimentSpec, restart: bool) -> bool:
-    """True to resume the experiment in `exp_dir`; refuses to mix two different experiments."""
-    if not exp_dir.exists():
-        return False
-    if restart:
-        aside = exp_dir.with_name(f"{exp_dir.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
-        exp_dir.rename(aside)
-        print(f"--restart: the previous results were moved to {aside}")
-        return False
-    stored = stored_spec(exp_dir)
-    if stored is None:
-        if any(exp_dir.iterdir()):
-            raise SpecError(
-                f"{exp_dir}: exists but was not written by a scaling-study sweep; "
-                f"pass --name NEW or another --storage-path"
-            )
-        return False
-    if not _same_experiment(stored, spec):
-        raise SpecError(
-            f"{exp_dir}: holds results of a different version of experiment {spec.name!r}; "
-            f"pass --restart to replace them or --name NEW to keep both"
-        )
-    return True
 
 
 def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions):
@@ -177,58 +114,42 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
 
 
 def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | None = None) -> Path:
-    """Validate everything, start or join Ray, run the grid, and return the experiment directory."""
+    """Validate everything, start or join Ray, run the grid, and return the experiment directory.
+
+    Nothing is written before the sweep is accepted: the storage path can hold results, a cluster is
+    reachable, every grid point fits, and any results already there are of this same experiment.
+    """
     import ray
 
-    from scaling_study import calibrate, cluster, provenance
-    from scaling_study.ppo import env_config
+    from scaling_study import cluster
+    from scaling_study.ray_logs import RayLog
+    from scaling_study.resume import trials_to_run
 
-    cluster.check_storage_uri(options.storage_path)
+    exp_dir = experiment_dir(options, spec)
+    joining = check_results_path(exp_dir, options)
     job_env = own_env_runtime(spec)
     check_trackers_ready(spec.tracking, spec.source)
-    exp_dir = experiment_dir(options, spec)
-    check_storage(exp_dir)
-    if options.address:
-        # Bounded: ray.init alone may retry a bad address for minutes. Nothing is written before this.
-        joining = cluster.preflight(options.address)
-        cluster.check_shared_storage(exp_dir, joining.nodes, options.shared_storage)
-    num_cpus = options.num_cpus or spec.num_cpus
-    if not options.address:
-        check_fit(spec, cluster.local_cpus(num_cpus), options.allow_pending)
-        resume = decide_resume(exp_dir, spec, options.restart)
-    # Our loggers are in the callbacks (tracking.py); Tune would otherwise add its own second set.
-    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
-    if not options.verbose:
-        # The legacy reporter honours verbose=0; the new one prints a config box regardless.
-        os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
-    log_file = None if options.verbose else exp_dir / SUITE_DIR / "ray.log"
-    # A cluster's CPUs are known only after joining it: until its fit check passes, Ray's log waits in
-    # a temp file, so a refusal writes nothing under the storage path.
-    early_log = _temp_log() if log_file and options.address else None
-    cluster.route_ray_logs(early_log or log_file)
-    info = cluster.start_or_join(options.address, num_cpus, quiet=not options.verbose, runtime_env=job_env)
+    # A local Ray's CPUs are known before it starts; a cluster's only once it is joined.
+    resume = None if joining else accept(spec, exp_dir, local_cpus(options.num_cpus or spec.num_cpus), options)
+    quiet_tune(options.verbose)
+    log = RayLog(None if options.verbose else exp_dir / layout.RAY_LOG, hold=joining)
     try:
-        if options.address:
-            check_fit(spec, info.logical_cpus, options.allow_pending)
-            resume = decide_resume(exp_dir, spec, options.restart)
-            if early_log:
-                _move_log(early_log, log_file, cluster)
+        info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose,
+                                     runtime_env=job_env)
+        if joining:
+            resume = accept(spec, exp_dir, info.logical_cpus, options)
+            log.keep()
         params = trial_params(spec, info.logical_cpus)
         _print_plan(spec, params, info, exp_dir, resume)
-        suite_dir = exp_dir / SUITE_DIR
-        if not resume or not (suite_dir / "provenance.json").exists():
-            provenance.write_json(suite_dir / "provenance.json", provenance.collect(spec.to_dict(), info.to_dict(), argv))
-        if not (suite_dir / "calibration.json").exists():
-            provenance.write_json(suite_dir / "calibration.json", calibrate.calibrate(env_config(params[0])))
-        todo = _trials_to_run(exp_dir, params, resume)
+        write_suite_files(exp_dir, spec, params, info, resume, argv)
+        todo = trials_to_run(exp_dir, len(params), resume)
         if todo:
             grid = build_tuner(spec, params, todo, exp_dir, options).fit()
             _raise_if_interrupted(exp_dir, grid, todo, len(params))
         _print_summary(exp_dir)
     finally:
         ray.shutdown()
-        if early_log:
-            early_log.unlink(missing_ok=True)
+        log.close()
     return exp_dir
 
 
@@ -243,6 +164,50 @@ def own_env_runtime(spec: ExperimentSpec) -> dict[str, Any] | None:
     if problem:
         raise SpecError(f"{spec.source}: env.id: {problem}")
     return env_imports.runtime_env(env_imports.import_in_driver(modules))
+
+
+def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
+    """Refuse a storage path that cannot hold results; when joining a cluster, check (bounded) that it
+    is there and that every node sees the path. True when joining a cluster."""
+    storage.check_storage_uri(options.storage_path)
+    storage.check_writable(exp_dir)
+    if not options.address:
+        return False
+    from scaling_study import cluster
+
+    # Bounded: ray.init alone may retry a bad address for minutes.
+    nodes = cluster.preflight(options.address).nodes
+    storage.check_shared_storage(exp_dir, nodes, options.shared_storage)
+    return True
+
+
+def accept(spec: ExperimentSpec, exp_dir: Path, cluster_cpus: float, options: SweepOptions) -> bool:
+    """Every grid point fits (or pending is allowed) and the directory holds this experiment or none;
+    True to resume it."""
+    from scaling_study.resume import decide_resume
+
+    check_fit(spec, cluster_cpus, options.allow_pending)
+    return decide_resume(exp_dir, spec, options.restart)
+
+
+def quiet_tune(verbose: bool) -> None:
+    # Our loggers are in the callbacks (tracking.py); Tune would otherwise add its own second set.
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
+    if not verbose:
+        # The legacy reporter honours verbose=0; the new one prints a config box regardless.
+        os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+
+
+def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str, Any]], info, resume: bool,
+                      argv: list[str] | None) -> None:
+    """provenance.json (kept from the first run when resuming) and calibration.json (measured once)."""
+    from scaling_study import calibrate, provenance
+    from scaling_study.config_calls import env_config
+
+    if not resume or not (exp_dir / layout.PROVENANCE).exists():
+        provenance.write_json(exp_dir / layout.PROVENANCE, provenance.collect(spec.to_dict(), info.to_dict(), argv))
+    if not (exp_dir / layout.CALIBRATION).exists():
+        provenance.write_json(exp_dir / layout.CALIBRATION, calibrate.calibrate(env_config(params[0])))
 
 
 class SweepInterrupted(Exception):
@@ -264,37 +229,6 @@ def _raise_if_interrupted(exp_dir: Path, grid, todo: list[int], total: int) -> N
         raise SweepInterrupted(exp_dir, len(finished), total)
 
 
-def _temp_log() -> Path:
-    handle, path = tempfile.mkstemp(prefix="scaling-study-ray-", suffix=".log")
-    os.close(handle)
-    return Path(path)
-
-
-def _move_log(early_log: Path, log_file: Path, cluster) -> None:
-    import logging
-    import shutil
-
-    for handler in logging.root.handlers:
-        handler.close()
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(early_log, log_file)
-    cluster.route_ray_logs(log_file)  # appends after what was copied
-
-
-def _trials_to_run(exp_dir: Path, params: list[dict[str, Any]], resume: bool) -> list[int]:
-    from scaling_study.ledger import finished_trials, set_aside_unfinished
-
-    if not resume:
-        return list(range(len(params)))
-    finished = finished_trials(exp_dir)
-    moved = set_aside_unfinished(exp_dir)
-    if moved:
-        print(f"Set aside {len(moved)} unfinished trial director(ies) under {exp_dir / SUITE_DIR / 'interrupted'}")
-    todo = [i for i in range(len(params)) if i not in finished]
-    print(f"{len(finished)} of {len(params)} trials already finished; running the other {len(todo)}.", flush=True)
-    return todo
-
-
 def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
     points = len({p["point"] for p in params})
     where = f"cluster at {info.address}" if info.address else "a local Ray"
@@ -309,17 +243,19 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
 
 
 def _print_summary(exp_dir: Path) -> None:
+    from scaling_study.analysis.tune_files import find_trial_dirs, read_trial
     from scaling_study.ledger import finished_trials
     from scaling_study.progress import throughput_table
+    from scaling_study.rows import GROUP
 
     rows, errored = [], 0
-    for trial_dir in sorted(p for p in exp_dir.iterdir() if (p / "params.json").exists()):
-        errored += (trial_dir / "error.txt").exists()
-        for line in (trial_dir / "result.json").read_text().splitlines() if (trial_dir / "result.json").exists() else []:
-            result = json.loads(line)
-            scaling = result.get("scaling") or {}
+    for trial_dir in find_trial_dirs(exp_dir):
+        trial = read_trial(trial_dir)
+        errored += trial.error_text is not None
+        for result in trial.rows if trial.params else []:
+            scaling = result.get(GROUP) or {}
             if scaling and not scaling.get("warmup"):
-                rows.append({"point": result["config"]["point"], "trial_id": result["trial_id"],
+                rows.append({"point": trial.params["point"], "trial_id": result["trial_id"],
                              "cpus": scaling["cpus"], "env_steps_per_s": scaling["env_steps_per_s"],
                              "setup_s": scaling["setup_s"]})
     print("\nThroughput per grid point (median over measured iterations and repeats):")

@@ -11,7 +11,8 @@ from ray import tune
 from scaling_study import envs, ppo
 from scaling_study.deadline import Deadline, TrialTimeout
 from scaling_study.metrics import lifetime_env_steps, scaling_metrics
-from scaling_study.spec import cpus_needed
+from scaling_study.resources import cpus_needed
+from scaling_study.rows import GROUP
 
 # Keys the inner Algorithm (itself a Tune Trainable) fills for itself; Tune fills them again for the
 # trial, so they are dropped to keep one truth. `time_this_iter_s` stays: it is the iteration's own
@@ -58,7 +59,7 @@ def run_trial(params: dict[str, Any]) -> None:
             previous_steps = lifetime_env_steps(result)
             for key in TRAINABLE_KEYS:
                 result.pop(key, None)
-            result["scaling"] = scaling
+            result[GROUP] = scaling
             tune.report(result)
     except TrialTimeout:
         stalled = True  # the stalled call still holds the algorithm; Tune ends this process instead

@@ -47,13 +47,14 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
     print(f"loaded {experiment.trials['skipped'].isna().sum()} trial(s), {len(experiment.iterations)} "
           f"iteration(s) from {source}")
     calibration = experiment.calibration or {}
-    summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"))
+    summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
+                            grid=experiment.grid)
     findings = find(experiment, summary)
     for warning in findings.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     info = describe_run(experiment)
-    trials = trials_table(experiment.trials, experiment.iterations)
-    figures = write_figures(experiment.iterations, trials, summary, findings, target, info.stamp)
+    trials = trials_table(experiment.trials, experiment.iterations, experiment.grid)
+    figures = write_figures(experiment.iterations, trials, summary, experiment.grid, findings, target, info.stamp)
     print(f"wrote {len(figures)} figure(s), summary.csv, trials.csv, report.md to {target}")
     report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration)
     print(f"analysed in {time.perf_counter() - started:.1f} s; report:")

@@ -15,18 +15,12 @@ import pandas as pd
 PAYS, COSTS = 1.10, 0.95  # ratios beyond which a change clearly pays, or clearly costs
 
 
-def settings_of(point: str) -> dict[str, str]:
-    """'num_env_runners=1, num_envs_per_env_runner=4' -> {'num_env_runners': '1', ...}."""
-    pairs = (part.split("=", 1) for part in str(point).split(", ") if "=" in part)
-    return {key: value for key, value in pairs}
-
-
-def _ordered(values: list[str]) -> tuple[list[str], bool]:
+def _ordered(values: list) -> tuple[list, bool]:
     """The values in order, and whether they are numbers (so 'raising' one means something)."""
     try:
         return sorted(values, key=float), True
-    except ValueError:
-        return sorted(values), False
+    except (TypeError, ValueError):
+        return sorted(values, key=str), False
 
 
 def effect_of(setting: str, table: pd.DataFrame) -> str | None:
@@ -52,10 +46,8 @@ def effect_of(setting: str, table: pd.DataFrame) -> str | None:
             f"{len(ratios)} comparison(s){spread}): {verdict}.")
 
 
-def setting_effects(summary: pd.DataFrame) -> list[str]:
-    """A sentence per swept setting, in the order the point labels name them."""
-    rows = [settings_of(p) for p in summary["point"]]
-    table = pd.DataFrame(rows).assign(env_steps_per_s=summary["env_steps_per_s"].to_numpy())
-    table = table.dropna(subset=["env_steps_per_s"])
-    sentences = (effect_of(setting, table) for setting in table.columns if setting != "env_steps_per_s")
+def setting_effects(summary: pd.DataFrame, grid: list[str]) -> list[str]:
+    """A sentence per swept setting (a column of the summary each), in grid order."""
+    table = summary[[*grid, "env_steps_per_s"]].dropna(subset=["env_steps_per_s"])
+    sentences = (effect_of(setting, table) for setting in grid)
     return [s for s in sentences if s]

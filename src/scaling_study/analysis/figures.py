@@ -27,15 +27,15 @@ def per_trial_throughput(iterations: pd.DataFrame, trials: pd.DataFrame) -> pd.D
     return trials.assign(env_steps_per_s=trials["trial"].map(medians))
 
 
-def write_figures(iterations: pd.DataFrame, trials: pd.DataFrame, summary: pd.DataFrame,
+def write_figures(iterations: pd.DataFrame, trials: pd.DataFrame, summary: pd.DataFrame, grid: list[str],
                   findings: Findings, out_dir: Path, stamp: str) -> dict[str, Path]:
     """Write every figure the data supports; return name -> PNG path."""
     ordered = summary.set_index("point")
     measured = iterations[~iterations["warmup"]]
     axes = {
-        "throughput_vs_cpus": plots.plot_throughput_vs_cpus(summary),
+        "throughput_vs_cpus": plots.plot_throughput_vs_cpus(summary, grid),
         "heatmap": plots.plot_heatmap(summary),
-        "speedup": plots.plot_speedup(summary, findings.amdahl, findings.amdahl_origin),
+        "speedup": plots.plot_speedup(summary, grid, findings.amdahl, findings.amdahl_origin),
         "phases": plots.plot_phases(phase_seconds(measured).reindex(ordered.index)),
         "return_vs_time": plots.plot_return_vs_time(iterations),
     }

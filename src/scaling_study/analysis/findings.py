@@ -35,12 +35,16 @@ def ranked(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def fastest_and_runner_up(summary: pd.DataFrame) -> tuple[pd.Series, pd.Series | None, bool | None]:
-    """The fastest point, the next, and whether their confidence intervals are apart."""
+    """The fastest point, the next, and whether their intervals over seeds are apart (None: unknown)."""
     order = ranked(summary)
     fastest = order.iloc[0]
     if len(order) < 2:
         return fastest, None, None
     second = order.iloc[1]
+    bounds = [fastest["env_steps_per_s_ci_low"], fastest["env_steps_per_s_ci_high"],
+              second["env_steps_per_s_ci_low"], second["env_steps_per_s_ci_high"]]
+    if not np.isfinite(np.asarray(bounds, dtype=float)).all():
+        return fastest, second, None  # too few seeds for an interval: whether they differ is unknown
     apart = not stats.intervals_overlap(fastest["env_steps_per_s_ci_low"], fastest["env_steps_per_s_ci_high"],
                                         second["env_steps_per_s_ci_low"], second["env_steps_per_s_ci_high"])
     return fastest, second, apart
@@ -195,4 +199,4 @@ def find(experiment: Experiment, summary: pd.DataFrame) -> Findings:
     origin = (float(best["cpus"].iloc[0]), float(best["speedup"].iloc[0]))
     return Findings(fastest, runner_up, apart, fit, origin, ceiling, amdahl_sentence(fit, ceiling),
                     bottleneck_sentence(fastest, fit, ceiling), amdahl_self_check(best, base),
-                    collect_warnings(experiment, summary), setting_effects(summary))
+                    collect_warnings(experiment, summary), setting_effects(summary, experiment.grid))

@@ -15,6 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scaling_study import rows
+from scaling_study.resources import cpus_needed
+from scaling_study.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
+
 from .tune_files import (
     TrialFiles,
     find_trial_dirs,
@@ -24,7 +28,14 @@ from .tune_files import (
     read_trial,
 )
 
+
+def scaling_column(field_name: str) -> str:
+    """The column a `scaling` field is read into, before it is merged with its RLlib fallback."""
+    return f"s_{field_name}"
+
+
 # Output column -> result keys to try, first present wins ("a/b" = nested dict or flattened key).
+# Tune's and RLlib's own keys; this suite's `scaling` group is added below from its one definition.
 ROW_KEYS = {
     "iteration": ["training_iteration"],
     "time_this_iter_s": ["time_this_iter_s"],
@@ -39,36 +50,21 @@ ROW_KEYS = {
     "rllib_env_steps": ["env_runners/num_env_steps_sampled", "num_env_steps_sampled_this_iter"],
     "episode_return": ["env_runners/episode_return_mean", "env_runners/episode_reward_mean",
                        "episode_reward_mean"],
-    "s_env_steps": ["scaling/env_steps"],
-    "s_iter_s": ["scaling/iter_s"],
-    "s_env_steps_per_s": ["scaling/env_steps_per_s"],
-    "sample_s": ["scaling/sample_s"],
-    "learn_s": ["scaling/learn_s"],
-    "sync_s": ["scaling/sync_s"],
-    "setup_s": ["scaling/setup_s"],
-    "s_cpus": ["scaling/cpus"],
-    "s_warmup": ["scaling/warmup"],
-    "trial_started_at": ["scaling/trial_started_at"],
-    "iter_ended_at": ["scaling/iter_ended_at"],
-    "nodes": ["scaling/nodes"],
-    "node_ids": ["scaling/node_ids"],
     # env runners RLlib restarted after they died, so far in the trial (restart_failed_env_runners)
-    "env_runner_restarts": ["scaling/env_runner_restarts", "fault_tolerance/num_remote_worker_restarts"],
+    "rllib_env_runner_restarts": ["fault_tolerance/num_remote_worker_restarts"],
+    # s_<field>: every field of the suite's `scaling` group (rows.ScalingRow)
+    **{scaling_column(name): [rows.flat_key(name)] for name in rows.FIELDS},
 }
+TEXT_COLUMNS = ("date", "result_trial_id", "hostname", "node_ip", scaling_column("node_ids"),
+                scaling_column("warmup"), scaling_column("degraded"))
 
-# Our name -> the names RLlib and courses have used for it in params.json, newest first.
-PARAM_ALIASES = {
-    "num_env_runners": ["num_env_runners", "num_rollout_workers", "num_workers"],
-    "num_envs_per_env_runner": ["num_envs_per_env_runner", "num_envs_per_worker"],
-    "num_cpus_per_env_runner": ["num_cpus_per_env_runner", "num_cpus_per_worker"],
-    "num_cpus_for_main_process": ["num_cpus_for_main_process", "num_cpus_for_driver"],
-    "num_learners": ["num_learners"],
-    "num_cpus_per_learner": ["num_cpus_per_learner"],
-}
-# RLlib 2.60's defaults, used when a params.json leaves a setting out.
-PARAM_DEFAULTS = {"num_env_runners": 0, "num_envs_per_env_runner": 1, "num_cpus_per_env_runner": 1,
-                  "num_cpus_for_main_process": 1, "num_learners": 0, "num_cpus_per_learner": 1}
-NOT_GRID_PARAMS = {"seed", "repeat", "point", "warmup_iterations", "trial_id"}
+# The parallelism settings every trial record carries, whichever names its params.json used.
+PARALLEL_SETTINGS = ("num_env_runners", "num_envs_per_env_runner", "num_cpus_per_env_runner",
+                     "num_cpus_for_main_process", "num_learners", "num_cpus_per_learner")
+# Always columns (the heatmap's axes), swept or not.
+BASE_GRID = ("num_env_runners", "num_envs_per_env_runner")
+# Params that differ between trials of one grid point.
+NOT_GRID_PARAMS = {"seed", "repeat", "point", "warmup_iterations", "trial_id", "trial_index", "trial_timeout_s"}
 
 
 @dataclass
@@ -79,6 +75,9 @@ class Experiment:
     path: Path
     iterations: pd.DataFrame
     trials: pd.DataFrame
+    grid: list[str]
+    """The settings that tell grid points apart (runners, envs per runner, then each other swept one),
+    each a column of `trials` (and of the summary): group by these, never by parsing the point label."""
     provenance: dict | None = None
     calibration: dict | None = None
     warnings: list[str] = field(default_factory=list)
@@ -114,17 +113,7 @@ def pick_columns(rows: list[dict]) -> pd.DataFrame:
 
 def resolve_params(params: dict) -> dict:
     """Parallelism settings under our names, whichever alias the trial used; defaults where absent."""
-    resolved = {}
-    for name, aliases in PARAM_ALIASES.items():
-        value = next((params[a] for a in aliases if params.get(a) is not None), PARAM_DEFAULTS[name])
-        resolved[name] = PARAM_DEFAULTS[name] if value == "auto" else value
-    return resolved
-
-
-def reserved_cpus(p: dict) -> float:
-    """CPUs a PPO trial reserves: main process, env runners, and remote learners if any."""
-    learners = p["num_learners"] * p["num_cpus_per_learner"] if p["num_learners"] else 0
-    return p["num_cpus_for_main_process"] + p["num_env_runners"] * p["num_cpus_per_env_runner"] + learners
+    return resolve(params, PARALLEL_SETTINGS)
 
 
 def sampling_cpus(p: dict, params: dict | None = None) -> float:
@@ -148,7 +137,7 @@ def trial_record(files: TrialFiles, state: dict) -> dict:
         "trial": files.name,
         "trial_id": state.get("trial_id"),
         **resolved,
-        "cpus_reserved": reserved_cpus(resolved),
+        "cpus_reserved": cpus_needed(params),
         "sampling_cpus": sampling_cpus(resolved, params),
         "repeat": params.get("repeat"),
         "seed": params.get("seed"),
@@ -177,34 +166,51 @@ def first_line(text: str | None) -> str | None:
     return lines[-1][:200] if lines else None  # a traceback's last line names the exception
 
 
-def grid_labels(trials: pd.DataFrame, params: dict[str, dict]) -> pd.Series:
-    """Each trial's grid point: the suite's own label, else runners x envs plus any other swept setting."""
+def swept_settings(params: dict[str, dict]) -> list[str]:
+    """The settings (current names) whose values differ between trials, besides the base grid."""
     flat = pd.DataFrame.from_dict(
         {name: {k: repr(v) for k, v in p.items() if k not in NOT_GRID_PARAMS} for name, p in params.items()},
         orient="index",
     )
-    parallel = {a for aliases in PARAM_ALIASES.values() for a in aliases}
-    swept = [c for c in flat.columns if c not in parallel and flat[c].nunique(dropna=False) > 1]
-    base = ("num_env_runners=" + trials["num_env_runners"].astype(str)
-            + ", num_envs_per_env_runner=" + trials["num_envs_per_env_runner"].astype(str))
-    extra = flat.reindex(trials["trial"])[swept] if swept else None
-    if extra is not None:
-        for column in swept:
-            base = base + f", {column}=" + extra[column].to_numpy()
-    return trials["suite_point"].where(trials["suite_point"].notna(), base)
+    varying = [ALIASES.get(c, c) for c in flat.columns if flat[c].nunique(dropna=False) > 1]
+    return [name for name in dict.fromkeys(varying) if name not in BASE_GRID]
+
+
+def setting_value(params: dict, setting: str):
+    """A setting's value in a params.json under any of its names (RLlib's default if absent), as a
+    plain scalar: dicts and lists become their short display words so the column can be grouped by."""
+    value = next((params[n] for n in names_of(setting) if params.get(n) is not None), DEFAULTS.get(setting))
+    return display_value(value) if isinstance(value, dict | list) else value
+
+
+def add_grid_columns(trials: pd.DataFrame, params: dict[str, dict]) -> tuple[pd.DataFrame, list[str]]:
+    """A column per swept setting, and each trial's point label: the suite's own, else one built from
+    those columns (display only)."""
+    extra = swept_settings(params)
+    trials = trials.copy()
+    for setting in extra:
+        trials[setting] = trials["trial"].map(lambda name, s=setting: setting_value(params[name], s))
+    grid = [*BASE_GRID, *extra]
+    built = pd.Series([", ".join(f"{k}={display_value(v)}" for k, v in zip(grid, values, strict=True))
+                       for values in zip(*(trials[k] for k in grid), strict=True)], index=trials.index)
+    trials["point"] = trials["suite_point"].where(trials["suite_point"].notna(), built)
+    return trials, grid
 
 
 def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     """Throughput, warmup, timing columns: scaling/* where present, RLlib's/Tune's keys otherwise."""
     it = it.copy()
-    numeric = [c for c in ROW_KEYS if c not in ("date", "result_trial_id", "hostname", "node_ip",
-                                                  "node_ids", "s_warmup")]
+    numeric = [c for c in ROW_KEYS if c not in TEXT_COLUMNS]
     it[numeric] = it[numeric].apply(pd.to_numeric, errors="coerce")
-    it["phases_measured"] = it["s_env_steps"].notna() & it["sample_s"].notna()
+    it["phases_measured"] = it["s_env_steps"].notna() & it["s_sample_s"].notna()
     it["env_steps"] = it["s_env_steps"].fillna(it["rllib_env_steps"])
     it["iter_s"] = it["s_iter_s"].fillna(it["time_this_iter_s"])
     it["env_steps_per_s"] = it["s_env_steps_per_s"].fillna(it["env_steps"] / it["iter_s"])
     it["cpus"] = it["s_cpus"].fillna(it["cpus_reserved"])
+    it["env_runner_restarts"] = it["s_env_runner_restarts"].fillna(it["rllib_env_runner_restarts"])
+    for name in ("sample_s", "learn_s", "sync_s", "setup_s", "trial_started_at", "iter_ended_at", "nodes",
+                 "node_ids"):
+        it[name] = it[scaling_column(name)]  # this suite's alone: NaN for foreign directories
     declared = it["s_warmup"].map(parse_bool, na_action="ignore")
     it["warmup"] = declared.where(declared.notna(), it["iteration"] <= it["warmup_iterations"]).astype(bool)
     # Tune's timestamp is whole seconds and time_total_s leaves out setup: windows from them are approximate.
@@ -214,7 +220,8 @@ def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     # Seconds since the trial started (setup included); foreign dirs: Tune's training seconds.
     since_start = it["iter_ended_at"] - it["trial_started_at"].groupby(it["trial"]).transform("min")
     it["wall_s"] = since_start.where(it["window_exact"], it["time_total_s"])
-    return it.drop(columns=[c for c in it.columns if c.startswith("s_")] + ["rllib_env_steps"])
+    return it.drop(columns=[c for c in it.columns if c.startswith("s_")]
+                   + ["rllib_env_steps", "rllib_env_runner_restarts"])
 
 
 def parse_bool(value) -> bool:
@@ -310,7 +317,9 @@ def load_experiment(path: str | Path) -> Experiment:
     if not frames:
         raise NothingToAnalyse(nothing_message(experiment, trials))
     usable = trials["skipped"].isna()
-    trials.loc[usable, "point"] = grid_labels(trials[usable], params)
+    labelled, grid = add_grid_columns(trials[usable], params)
+    for column in ["point", *grid]:
+        trials.loc[usable, column] = labelled[column]
     # Foreign sweeps have no repeat index: trials of the same point are its repeats, in directory order.
     trials["repeat"] = trials["repeat"].fillna(trials.groupby("point", dropna=False).cumcount())
     rows = pd.concat(frames, ignore_index=True).drop_duplicates(["trial", "iteration"], keep="last")
@@ -319,5 +328,5 @@ def load_experiment(path: str | Path) -> Experiment:
     iterations = iterations[np.isfinite(iterations["env_steps_per_s"])].reset_index(drop=True)
     provenance, calibration = read_suite_files(experiment)
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
-    return Experiment(name, experiment, iterations, summarise_trials(trials, iterations),
+    return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
                       provenance, calibration, warnings)

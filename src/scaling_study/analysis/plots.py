@@ -14,6 +14,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from scaling_study.settings import display_value
+
 from . import stats
 
 PHASE_COLUMNS = [("sample_s", "sampling"), ("learn_s", "learning"), ("sync_s", "weight sync"),
@@ -36,14 +38,16 @@ def new_ax(figsize=FIGSIZE) -> Axes:
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
 
-RUNNER_KEYS = ("num_env_runners=", "num_cpus_per_env_runner=")
+RUNNER_SETTINGS = ("num_env_runners", "num_cpus_per_env_runner")
 
 
-def series_of(point: str) -> str:
-    """The line a point belongs to on a CPUs axis: its settings other than the runner count, e.g.
-    'num_envs_per_env_runner=4' or 'gym_env_vectorize_mode=async'."""
-    rest = [part for part in str(point).split(", ") if not part.startswith(RUNNER_KEYS)]
-    return short_point(", ".join(rest)) or "all points"
+def series_of(summary: pd.DataFrame, grid: list[str]) -> pd.Series:
+    """The line each point belongs to on a CPUs axis: its values of the settings that vary, other than
+    the runner count, e.g. 'envs=4' or 'gym_env_vectorize_mode=async'."""
+    varying = [s for s in grid if s not in RUNNER_SETTINGS and summary[s].nunique(dropna=False) > 1]
+    names = [short_point(", ".join(f"{s}={display_value(v)}" for s, v in zip(varying, values, strict=True)))
+             for values in zip(*(summary[s] for s in varying), strict=True)] if varying else []
+    return pd.Series(names or "all points", index=summary.index)
 
 
 def series_colours(series: pd.Series) -> dict:
@@ -52,11 +56,11 @@ def series_colours(series: pd.Series) -> dict:
     return {name: cmap(i / max(len(names) - 1, 1) * 0.85) for i, name in enumerate(names)}
 
 
-def plot_throughput_vs_cpus(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_throughput_vs_cpus(summary: pd.DataFrame, grid: list[str], ax: Axes | None = None) -> Axes:
     """Median env steps/s vs CPUs, a line (with its 95% CI band) per setting other than the runner
     count; each line's physical limit dashed in its colour when calibrated."""
     ax = ax or new_ax()
-    series = summary["point"].map(series_of)
+    series = series_of(summary, grid)
     for name, colour in series_colours(series).items():
         line = summary[series == name].sort_values("cpus")
         ax.plot(line["cpus"], line["env_steps_per_s"], "o-", color=colour, label=name)
@@ -93,15 +97,15 @@ def plot_heatmap(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_speedup(summary: pd.DataFrame, fit: stats.AmdahlFit, origin: tuple[float, float] = (1.0, 1.0),
-                 ax: Axes | None = None) -> Axes:
+def plot_speedup(summary: pd.DataFrame, grid: list[str], fit: stats.AmdahlFit,
+                 origin: tuple[float, float] = (1.0, 1.0), ax: Axes | None = None) -> Axes:
     """Speedup vs CPUs against the smallest configuration, with the ideal line and the Amdahl fit.
 
     origin is the (CPUs, speedup) the fit starts from: the best point on the fewest CPUs.
     """
     ax = ax or new_ax()
     base_cpus = summary.loc[summary["baseline"], "cpus"].iloc[0]
-    series = summary["point"].map(series_of)
+    series = series_of(summary, grid)
     for name, colour in series_colours(series).items():
         line = summary[series == name].sort_values("cpus")
         ax.plot(line["cpus"], line["speedup"], "o-", color=colour, label=name)

@@ -12,24 +12,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import stats
 from .figures import FIGURES
 from .findings import Findings
 from .meta import RunInfo
 
-TRIAL_COLUMNS = ["trial_id", "trial", "point", "num_env_runners", "num_envs_per_env_runner", "repeat", "seed",
+# After "point" come the grid's settings, a column each (see `load.Experiment.grid`).
+TRIAL_COLUMNS = ["repeat", "seed",
                  "cpus", "status", "errored", "error", "restarts", "env_runner_restarts", "skipped", "iterations",
                  "measured_iterations", "env_steps_per_s", "setup_s", "nodes", "node_ids", "hostname",
                  "started", "ended", "started_at", "ended_at", "duration_s", "window_exact"]
 
 
-def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame) -> pd.DataFrame:
+def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame, grid: list[str]) -> pd.DataFrame:
     """A row per trial, skipped ones included, with its median measured throughput and time window."""
     measured = iterations[~iterations["warmup"]]
     medians = measured.groupby("trial")["env_steps_per_s"].median()
     table = trials.assign(env_steps_per_s=trials["trial"].map(medians),
                           duration_s=trials["ended_at"] - trials["started_at"],
                           started=iso_utc(trials["started_at"]), ended=iso_utc(trials["ended_at"]))
-    return table.reindex(columns=TRIAL_COLUMNS)
+    return table.reindex(columns=["trial_id", "trial", "point", *grid, *TRIAL_COLUMNS])
 
 
 def iso_utc(epoch_seconds: pd.Series) -> pd.Series:
@@ -44,9 +46,29 @@ def fmt(value, spec: str = ",.0f", missing: str = "n/a") -> str:
         return str(value)
 
 
+def seeds_text(seeds) -> str:
+    return f"{fmt(seeds, 'g')} seed" + ("" if seeds == 1 else "s")
+
+
+def interval_text(row: pd.Series) -> str:
+    """The 95% interval over seeds, or why there is none."""
+    if pd.isna(row["env_steps_per_s_ci_low"]):
+        return f"no interval: {seeds_text(row['seeds'])}, an interval needs {stats.MIN_SEEDS_FOR_CI}"
+    return (f"95% CI over {seeds_text(row['seeds'])} {fmt(row['env_steps_per_s_ci_low'])}"
+            f"-{fmt(row['env_steps_per_s_ci_high'])}")
+
+
 def throughput_text(row: pd.Series) -> str:
-    return (f"{fmt(row['env_steps_per_s'])} env steps/s (95% CI {fmt(row['env_steps_per_s_ci_low'])}"
-            f"-{fmt(row['env_steps_per_s_ci_high'])})")
+    return f"{fmt(row['env_steps_per_s'])} env steps/s ({interval_text(row)})"
+
+
+def comparison_verdict(distinguishable: bool | None) -> str:
+    if distinguishable is None:
+        return (f"with fewer than {stats.MIN_SEEDS_FOR_CI} seeds per point there is no interval to tell whether "
+                f"the difference is real (set repeats: {stats.MIN_SEEDS_FOR_CI} or more)")
+    if distinguishable:
+        return "their intervals over seeds do not overlap: the difference is larger than the seeds disagree"
+    return "their intervals over seeds overlap: these repeats cannot tell them apart"
 
 
 def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
@@ -57,9 +79,11 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
         "point": summary["point"],
         "CPUs": summary["cpus"].map(lambda v: fmt(v, "g")),
         "repeats": summary["repeats"],
-        "env steps/s [95% CI]": summary.apply(lambda r: f"{fmt(r['env_steps_per_s'])} "
-                                              f"[{fmt(r['env_steps_per_s_ci_low'])}-{fmt(r['env_steps_per_s_ci_high'])}]",
-                                              axis=1),
+        "env steps/s [95% CI over seeds]": summary.apply(
+            lambda r: f"{fmt(r['env_steps_per_s'])} [" + (
+                f"{fmt(r['env_steps_per_s_ci_low'])}-{fmt(r['env_steps_per_s_ci_high'])}"
+                if pd.notna(r["env_steps_per_s_ci_low"]) else f"{seeds_text(r['seeds'])}: too few") + "]",
+            axis=1),
         "speedup": summary["speedup"].map(lambda v: fmt(v, ".2f") + "x"),
         "efficiency": pct("efficiency"),
         "sampling": pct("sample_share"), "learning": pct("learn_share"),
@@ -76,9 +100,8 @@ def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | 
     items = [f"Fastest: {fastest['point']} at {throughput_text(fastest)} on {fmt(fastest['cpus'], 'g')} CPUs, "
              f"{fmt(fastest['speedup'], '.2f')}x the smallest configuration ({base['point']})."]
     if second is not None:
-        verdict = ("the intervals do not overlap: the difference is real" if findings.distinguishable
-                   else "the intervals overlap: these repeats cannot tell them apart")
-        items.append(f"Next fastest: {second['point']} at {throughput_text(second)}; {verdict}.")
+        items.append(f"Next fastest: {second['point']} at {throughput_text(second)}; "
+                     f"{comparison_verdict(findings.distinguishable)}.")
     items += findings.effects
     items += [f"Bottleneck: {findings.bottleneck}", findings.amdahl_sentence, findings.self_check]
     if calibration and calibration.get("steps_per_s_per_core"):

@@ -13,6 +13,8 @@ from scipy import stats
 SEED = 0
 CONFIDENCE = 0.95
 HIGH_CV = 0.10
+# Fewer seeds than this get no interval: a bootstrap over two trials can only return their two values.
+MIN_SEEDS_FOR_CI = 3
 
 
 def median_ci(values, confidence: float = CONFIDENCE, n_resamples: int = 9999,
@@ -34,6 +36,38 @@ def median_ci(values, confidence: float = CONFIDENCE, n_resamples: int = 9999,
     result = stats.bootstrap((x,), np.median, confidence_level=confidence, n_resamples=n_resamples,
                              method="percentile", vectorized=True, random_state=np.random.default_rng(seed))
     return median, float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def seed_median_ci(per_seed_values, confidence: float = CONFIDENCE, n_resamples: int = 4999,
+                   seed: int = SEED, min_seeds: int = MIN_SEEDS_FOR_CI) -> tuple[float, float, float]:
+    """A grid point's throughput with the seed (trial) as the unit, and its two-level bootstrap interval.
+
+    `per_seed_values` holds one array per trial (its measured iterations). The point estimate is the
+    median of the per-trial medians, so every seed counts once however many iterations it ran. The
+    interval resamples trials with replacement, then iterations within each drawn trial, and takes the
+    percentile interval of the resulting medians of medians: it is as wide as the seeds disagree, plus
+    what each seed's own iterations leave uncertain. Iterations of one trial share a process, a
+    placement and a seed, so pooling them would count as independent what is not.
+
+    Fewer than `min_seeds` trials: the estimate, and NaN for the interval (too few seeds to give one).
+    """
+    trials = [x[np.isfinite(x)] for x in (np.asarray(v, dtype=float) for v in per_seed_values)]
+    trials = [t for t in trials if t.size]
+    if not trials:
+        return np.nan, np.nan, np.nan
+    estimate = float(np.median([np.median(t) for t in trials]))
+    if len(trials) < min_seeds:
+        return estimate, np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(len(trials), size=(n_resamples, len(trials)))
+    medians = np.empty(picks.shape)
+    for index, values in enumerate(trials):
+        drawn = picks == index  # every (resample, slot) that drew this trial gets its own inner resample
+        inner = values[rng.integers(values.size, size=(int(drawn.sum()), values.size))]
+        medians[drawn] = np.median(inner, axis=1)
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(np.median(medians, axis=1), [tail, 100 - tail])
+    return estimate, float(low), float(high)
 
 
 def coefficient_of_variation(values) -> float:

@@ -1,4 +1,4 @@
-"""Iterations table -> one row per grid point (the summary.csv of DESIGN.md)."""
+"""Iterations table -> one row per grid point: summary.csv (see docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,16 @@ PHASES = ["sample", "learn", "sync", "other"]
 
 
 def throughput_with_ci(measured: pd.DataFrame) -> pd.DataFrame:
-    """Median env steps/s over measured iterations and repeats of each point, with its bootstrap CI."""
-    rows = {point: stats.median_ci(group.to_numpy())
-            for point, group in measured.groupby("point")["env_steps_per_s"]}
+    """Env steps/s of each point with the seed (trial) as the unit: the median of per-trial medians over
+    measured iterations, its two-level bootstrap interval (NaN below stats.MIN_SEEDS_FOR_CI seeds), and
+    the number of seeds it rests on."""
+    rows = {}
+    for point, group in measured.groupby("point"):
+        per_seed = [g.to_numpy() for _, g in group.groupby("trial")["env_steps_per_s"]]
+        rows[point] = (*stats.seed_median_ci(per_seed), len(per_seed))
     return pd.DataFrame.from_dict(
-        rows, orient="index", columns=["env_steps_per_s", "env_steps_per_s_ci_low", "env_steps_per_s_ci_high"])
+        rows, orient="index",
+        columns=["env_steps_per_s", "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "seeds"])
 
 
 def repeat_variation(measured: pd.DataFrame) -> pd.Series:
@@ -40,12 +45,11 @@ def phase_seconds(measured: pd.DataFrame) -> pd.DataFrame:
     return seconds.groupby("point")[["iter_s", "sample_s", "learn_s", "sync_s", "other_s"]].median()
 
 
-def point_settings(iterations: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
-    """The settings and trial counts that identify each point."""
+def point_settings(iterations: pd.DataFrame, trials: pd.DataFrame, grid: list[str]) -> pd.DataFrame:
+    """The settings (a column each) and trial counts that identify each point."""
     analysed = trials[trials["skipped"].isna()]
     settings = analysed.groupby("point").agg(
-        num_env_runners=("num_env_runners", "first"),
-        num_envs_per_env_runner=("num_envs_per_env_runner", "first"),
+        **{setting: (setting, "first") for setting in grid},
         cpus=("cpus", "max"),
         sampling_cpus=("sampling_cpus", "first"),
         repeats=("trial", "size"),
@@ -80,8 +84,9 @@ def add_scaling_columns(summary: pd.DataFrame, steps_per_s_per_core: float | Non
     return summary
 
 
+# After "point" and the grid's settings (a column each, see `load.Experiment.grid`).
 SUMMARY_COLUMNS = [
-    "point", "num_env_runners", "num_envs_per_env_runner", "cpus", "repeats", "env_steps_per_s",
+    "cpus", "repeats", "seeds", "env_steps_per_s",
     "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share",
     "learn_share", "sync_share", "other_share", "setup_s", "cv", "pct_of_limit", "high_cv",
     "sampling_cpus", "limit_env_steps_per_s", "measured_iterations", "errored_trials", "phases_measured",
@@ -90,11 +95,11 @@ SUMMARY_COLUMNS = [
 
 
 def build_summary(iterations: pd.DataFrame, trials: pd.DataFrame,
-                  steps_per_s_per_core: float | None = None) -> pd.DataFrame:
+                  steps_per_s_per_core: float | None = None, *, grid: list[str]) -> pd.DataFrame:
     """One row per grid point, ordered by CPUs, env runners, envs per runner."""
     measured = iterations[~iterations["warmup"]]
-    summary = point_settings(iterations, trials).join(
+    summary = point_settings(iterations, trials, grid).join(
         [throughput_with_ci(measured), repeat_variation(measured), shares_per_point(measured)])
     summary = add_scaling_columns(summary, steps_per_s_per_core)
     summary = summary.sort_values(["cpus", "num_env_runners", "num_envs_per_env_runner"], kind="stable")
-    return summary.rename_axis("point").reset_index()[SUMMARY_COLUMNS]
+    return summary.rename_axis("point").reset_index()[["point", *grid, *SUMMARY_COLUMNS]]

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from scaling_study import layout
+
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.csv"
 PARAMS_FILE = "params.json"
 TRIAL_FILES = (PARAMS_FILE, RESULT_FILE, PROGRESS_FILE)
-LEDGER_FILE = "scaling_study/finished.jsonl"  # scaling_study.ledger.LEDGER (that module imports Ray)
 
 
 @dataclass
@@ -138,7 +139,7 @@ def read_finished_ledger(experiment: Path) -> set[str]:
     """Trial directories the suite recorded as finished (scaling_study.ledger writes the file the moment
     a trial meets its stop criterion, where Tune saves its experiment state only every so often)."""
     try:
-        lines = (experiment / LEDGER_FILE).read_text().splitlines()
+        lines = (experiment / layout.LEDGER).read_text().splitlines()
     except OSError:
         return set()
     finished = set()
@@ -152,5 +153,4 @@ def read_finished_ledger(experiment: Path) -> set[str]:
 
 def read_suite_files(experiment: Path) -> tuple[dict | None, dict | None]:
     """This suite's provenance.json and calibration.json, when present (foreign dirs have neither)."""
-    folder = experiment / "scaling_study"
-    return read_json_file(folder / "provenance.json"), read_json_file(folder / "calibration.json")
+    return read_json_file(experiment / layout.PROVENANCE), read_json_file(experiment / layout.CALIBRATION)

@@ -1,0 +1,89 @@
+"""Where an experiment file's settings become RLlib calls: one trial's params -> the chained
+`PPOConfig()` method calls, as data.
+
+`ppo.build_config` applies these calls to a real PPOConfig; `scaling-study validate --show-config`
+prints them as copyable Python. Both read this one list, so what is shown is what a trial builds.
+Pure: importing it never imports Ray (RLlib objects are named by `Name` and resolved in ppo.py).
+"""
+
+from __future__ import annotations
+
+import pprint
+from dataclasses import dataclass
+from typing import Any
+
+from scaling_study import envs
+from scaling_study.settings import SETTINGS
+
+# Settings go to the AlgorithmConfig method their `section` names, in this order.
+CONFIG_SECTIONS = ("env_runners", "learners", "resources", "training", "fault_tolerance")
+
+
+@dataclass(frozen=True)
+class Name:
+    """An RLlib or suite object, by the name ppo.py knows it under (e.g. PerIterationTimers)."""
+
+    name: str
+    kwargs: dict[str, Any] | None = None
+    """When given, the object is called with these: DefaultModelConfig(fcnet_hiddens=[32, 32])."""
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    kwargs: dict[str, Any]
+
+
+def env_config(params: dict[str, Any]) -> dict[str, Any]:
+    """The env creator's config (envs.make_env): gymnasium id, its keyword arguments, the step cost, and
+    the modules that register the env (imported first in every process that makes it)."""
+    return {"id": params["env_id"], "kwargs": params.get("env_config") or {}, "step_cost": params.get("step_cost"),
+            "imports": params.get("env_imports") or []}
+
+
+def config_calls(params: dict[str, Any]) -> list[Call]:
+    """The PPOConfig calls of one trial, in order; settings not in `params` keep RLlib's defaults."""
+    calls = [
+        Call("framework", {"framework": "torch"}),
+        Call("environment", {"env": envs.ENV_NAME, "env_config": env_config(params)}),
+        Call("callbacks", {"callbacks_class": Name("PerIterationTimers")}),
+        Call("debugging", {"seed": params.get("seed", 0)}),
+    ]
+    for section in CONFIG_SECTIONS:
+        values = {k: v for k, v in params.items() if k in SETTINGS and SETTINGS[k].section == section}
+        if values:
+            calls.append(Call(section, values))
+    if "fcnet_hiddens" in params:
+        model = Name("DefaultModelConfig", {"fcnet_hiddens": list(params["fcnet_hiddens"])})
+        calls.append(Call("rl_module", {"model_config": model}))
+    if envs.needs_flattening(env_config(params)):
+        calls.append(Call("env_runners", {"env_to_module_connector": Name("one_hot_observations")}))
+    return calls
+
+
+# What a script needs to run the printed config: the imports, and the env registered under its name.
+PREAMBLE = """from ray.rllib.algorithms.ppo import PPOConfig
+from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+
+from scaling_study import envs
+from scaling_study.metrics import PerIterationTimers
+from scaling_study.ppo import one_hot_observations
+
+envs.register()  # the env creator, under the name below"""
+
+
+def as_python(calls: list[Call], variable: str = "config") -> str:
+    """`config = (PPOConfig().framework("torch")...)` as source code, one call a line."""
+    lines = [f"{variable} = (", "    PPOConfig()"]
+    for call in calls:
+        arguments = ", ".join(f"{key}={_literal(value)}" for key, value in call.kwargs.items())
+        lines.append(f"    .{call.method}({arguments})")
+    return "\n".join([*lines, ")"])
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, Name):
+        if value.kwargs is None:
+            return value.name
+        return f"{value.name}(" + ", ".join(f"{k}={_literal(v)}" for k, v in value.kwargs.items()) + ")"
+    return pprint.pformat(value, width=1000, sort_dicts=False)

@@ -1,0 +1,70 @@
+"""Resume policy: run afresh, resume the same experiment from its ledger, or refuse to mix two.
+
+A resumed sweep runs exactly the trials the ledger (ledger.py) does not list as finished, under the
+same trial indices, and sets the directories of interrupted attempts aside.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from scaling_study import layout
+from scaling_study.errors import UsageError
+from scaling_study.ledger import finished_trials, set_aside_unfinished
+from scaling_study.spec import ExperimentSpec
+
+
+def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((exp_dir / layout.PROVENANCE).read_text())["spec"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _same_experiment(stored: dict[str, Any], spec: ExperimentSpec) -> bool:
+    ignore = {"source", "description", "tracking"}  # where results are also sent is not the experiment
+    current = json.loads(json.dumps(spec.to_dict(), default=str))
+    return {k: v for k, v in stored.items() if k not in ignore} == {
+        k: v for k, v in current.items() if k not in ignore
+    }
+
+
+def decide_resume(exp_dir: Path, spec: ExperimentSpec, restart: bool) -> bool:
+    """True to resume the experiment in `exp_dir`; refuses to mix two different experiments."""
+    if not exp_dir.exists():
+        return False
+    if restart:
+        aside = exp_dir.with_name(f"{exp_dir.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+        exp_dir.rename(aside)
+        print(f"--restart: the previous results were moved to {aside}")
+        return False
+    stored = stored_spec(exp_dir)
+    if stored is None:
+        if any(exp_dir.iterdir()):
+            raise UsageError(
+                f"{exp_dir}: exists but was not written by a scaling-study sweep; "
+                f"pass --name NEW or another --storage-path"
+            )
+        return False
+    if not _same_experiment(stored, spec):
+        raise UsageError(
+            f"{exp_dir}: holds results of a different version of experiment {spec.name!r}; "
+            f"pass --restart to replace them or --name NEW to keep both"
+        )
+    return True
+
+
+def trials_to_run(exp_dir: Path, total: int, resume: bool) -> list[int]:
+    """Indices of the trials still to run: all of them, or those the ledger does not list."""
+    if not resume:
+        return list(range(total))
+    finished = finished_trials(exp_dir)
+    moved = set_aside_unfinished(exp_dir)
+    if moved:
+        print(f"Set aside {len(moved)} unfinished trial director(ies) under {exp_dir / layout.SET_ASIDE}")
+    todo = [i for i in range(total) if i not in finished]
+    print(f"{len(finished)} of {total} trials already finished; running the other {len(todo)}.", flush=True)
+    return todo

@@ -1,0 +1,64 @@
+"""The result-row contract: the `scaling` group every result row of this suite carries.
+
+RLlib's own keys are smoothed or cumulative (its `timers/*` are moving averages); these are the
+iteration's own wall-clock truths. `trial.py` and `metrics.py` fill a `ScalingRow` for every
+iteration, Tune writes it to result.json and progress.csv (flattened as `scaling/<field>`), and the
+analysis reads the same fields back (`analysis/load.py`). Pure: importing it never imports Ray.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+GROUP = "scaling"
+"""The key of the group in a result row."""
+
+
+@dataclass(frozen=True)
+class ScalingRow:
+    """One iteration's `scaling` group. The fields after `sync_s` are facts of the trial, repeated on
+    every row so that each row stands alone."""
+
+    env_steps: int
+    """Env steps sampled in this iteration: RLlib's lifetime counter, differenced between iterations."""
+    iter_s: float
+    """Wall seconds of this iteration (`time_this_iter_s` of the algorithm itself, build excluded)."""
+    env_steps_per_s: float
+    """Throughput, the study's measure: env_steps / iter_s (NaN if iter_s is 0)."""
+    sample_s: float
+    """Seconds this iteration spent sampling (RLlib's sampling timer with a window of one)."""
+    learn_s: float
+    """Seconds this iteration spent in the learner update."""
+    sync_s: float
+    """Seconds this iteration spent sending weights to the env runners."""
+    setup_s: float
+    """Seconds building the algorithm (actors started, envs made) before the first iteration."""
+    cpus: float
+    """CPUs the trial reserves (`resources.cpus_needed`)."""
+    warmup: bool
+    """Left out of throughput statistics: an early iteration, or one short of healthy env runners."""
+    trial_started_at: float
+    """Unix time the trial function started."""
+    iter_ended_at: float
+    """Unix time this iteration ended."""
+    nodes: int
+    """Distinct Ray nodes the trial's main process, env runners and learners run on."""
+    node_ids: list[str]
+    """Ray node ids: the main process's, then each remote env runner's, then each remote learner's."""
+    env_runner_restarts: int
+    """Env runners RLlib restarted after they died, so far in the trial."""
+    degraded: bool
+    """Fewer env runners than asked for were healthy this iteration."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ScalingRow))
+"""Every key of the group, in definition order."""
+
+
+def flat_key(field_name: str) -> str:
+    """The key Tune's progress.csv (and a flattened row) uses for a field: 'scaling/env_steps'."""
+    return f"{GROUP}/{field_name}"
