@@ -167,6 +167,7 @@ def corridor_sweep(tmp_path_factory):
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
 def test_the_own_env_trials_ran_and_carry_the_scaling_contract(corridor_sweep):
     exp_dir, _, _ = corridor_sweep
     dirs = trial_dirs(exp_dir)
@@ -179,6 +180,7 @@ def test_the_own_env_trials_ran_and_carry_the_scaling_contract(corridor_sweep):
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
 def test_trial_directories_are_named_by_their_settings(corridor_sweep):
     exp_dir, _, _ = corridor_sweep
     names = [d.name for d in trial_dirs(exp_dir)]
@@ -190,6 +192,7 @@ def test_trial_directories_are_named_by_their_settings(corridor_sweep):
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
 def test_tune_reads_the_directory_and_sees_the_newest_session(corridor_sweep):
     """ExperimentAnalysis (like Tuner.restore) reads the newest experiment_state file: after the suite
     resumed, that lists only the trial the resumed session ran; the other's files are still there."""
@@ -206,6 +209,7 @@ def test_tune_reads_the_directory_and_sees_the_newest_session(corridor_sweep):
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
 def test_the_analysis_of_the_resumed_experiment_shows_every_trials_status_and_id(corridor_sweep, tmp_path):
     from scaling_study.analysis.command import analyze_command
 
@@ -220,6 +224,7 @@ def test_the_analysis_of_the_resumed_experiment_shows_every_trials_status_and_id
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
 def test_tensorboard_event_files_hold_the_scaling_curves(corridor_sweep):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -237,6 +242,7 @@ def test_tensorboard_event_files_hold_the_scaling_curves(corridor_sweep):
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
 def test_mlflow_runs_hold_the_scaling_metrics(corridor_sweep):
     from mlflow.tracking import MlflowClient
 
@@ -254,6 +260,7 @@ def test_mlflow_runs_hold_the_scaling_metrics(corridor_sweep):
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
 def test_wandb_offline_runs_hold_the_scaling_metrics(corridor_sweep):
     exp_dir, _, _ = corridor_sweep
     for trial in trial_dirs(exp_dir):
