@@ -86,18 +86,19 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
 
     from scaling_study.tracking import sweep_callbacks
     from scaling_study.trial import run_trial
-    from scaling_study.trial_names import trial_dirname, trial_name
+    from scaling_study.trial_names import TrialNames
 
     space = param_space(params)
     space["trial_index"] = tune.grid_search(todo)
+    names = TrialNames(params)
     return tune.Tuner(
         tune.with_resources(run_trial, resources_for),
         param_space=space,
         tune_config=tune.TuneConfig(
             max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
             reuse_actors=False,
-            trial_name_creator=trial_name,
-            trial_dirname_creator=trial_dirname,
+            trial_name_creator=names.name,
+            trial_dirname_creator=names.dirname,
         ),
         run_config=tune.RunConfig(
             name=exp_dir.name,
