@@ -144,6 +144,34 @@ def test_trial_names_say_the_settings():
 # ---------------------------------------------------------------- one real sweep, resumed (Ray)
 
 
+@pytest.mark.ray
+@pytest.mark.timeout(180)
+def test_a_worker_that_cannot_see_the_source_imports_ray_s_copy(tmp_path, monkeypatch, ray_tmp):
+    """As on a cluster node without this checkout: the worker's directory holds no `examples`, yet the
+    env module imports there, from the py_modules package Ray shipped, and registers its env."""
+    import ray
+
+    monkeypatch.chdir(tmp_path)  # Ray puts the driver's current directory on its workers' path
+    monkeypatch.syspath_prepend(str(REPO))  # the driver alone sees the checkout
+    runtime = env_imports.runtime_env(env_imports.import_in_driver(["examples.envs.corridor"]))
+
+    @ray.remote(num_cpus=1)
+    def where_the_env_comes_from() -> tuple[str, str]:
+        import gymnasium
+
+        from scaling_study.envs import make_env
+
+        env = make_env({"id": "Corridor-v0", "imports": ["examples.envs.corridor"]})
+        space = str(env.observation_space)
+        env.close()
+        return sys.modules["examples.envs.corridor"].__file__, space + str("Corridor-v0" in gymnasium.envs.registry)
+
+    ray.init(num_cpus=1, include_dashboard=False, _node_ip_address="127.0.0.1", runtime_env=runtime)
+    file, space = ray.get(where_the_env_comes_from.remote(), timeout=120)
+    assert not file.startswith(str(REPO)) and "py_modules_files" in file, file
+    assert space.startswith("Dict('cell': Discrete(16)") and space.endswith("True")
+
+
 @pytest.fixture(scope="module")
 def corridor_sweep(tmp_path_factory):
     """The corridor swept with the two commands a user types, W&B offline and MLflow in local files;
