@@ -97,6 +97,7 @@ def test_your_own_modules_are_shipped_to_workers_and_installed_ones_are_not():
     ({"tensorboard": "yes"}, "tracking.tensorboard: expected true or false"),
     ({"mlflow": {"uri": "x"}}, "tracking.mlflow.uri: unknown option"),
     ({"wandb": ["project"]}, "tracking.wandb: expected true or a mapping"),
+    ({"wandb": {"api_key": "k"}}, "tracking.wandb.api_key: keep secrets out of experiment files"),
 ])
 def test_tracking_mistakes_are_one_line(tracking, message):
     with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):

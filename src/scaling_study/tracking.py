@@ -24,6 +24,8 @@ from typing import Any
 TRACKERS = ("tensorboard", "wandb", "mlflow")
 # The package each optional tracker imports, and the extra that installs it.
 PACKAGES = {"wandb": "wandb", "mlflow": "mlflow"}
+# Secrets an option could carry; the file is copied into provenance.json, so they stay in the environment.
+SECRETS = {"wandb": ("api_key", "WANDB_API_KEY or api_key_file"), "mlflow": ("tracking_token", "MLFLOW_TRACKING_TOKEN")}
 # MLflowLoggerCallback's keyword arguments in Ray 2.60 (a test holds them equal to its signature).
 MLFLOW_KEYS = ("tracking_uri", "registry_uri", "experiment_name", "tags", "tracking_token", "save_artifact",
                "log_params_on_trial_end")
@@ -50,6 +52,10 @@ def parse_tracking(block: Any, source: str) -> dict[str, Any]:
         options = {} if value is True else value
         if not isinstance(options, dict):
             raise SpecError(f"{source}: tracking.{key}: expected true or a mapping of its logger's options, got {value!r}")
+        secret, instead = SECRETS[key]
+        if secret in options:
+            raise SpecError(f"{source}: tracking.{key}.{secret}: keep secrets out of experiment files (they are copied "
+                            f"into provenance.json); set {instead} instead")
         if key == "mlflow":
             unknown = sorted(set(options) - set(MLFLOW_KEYS))
             if unknown:
