@@ -32,6 +32,8 @@ class SweepOptions:
     max_concurrent_trials: int | None = None
     shared_storage: bool = False
     """The user asserts storage_path is one file system every node of the cluster mounts at that path."""
+    reuse_actors: bool = False
+    """Tune's reuse_actors: a finished trial's process serves the next one (bench what-if; changes setup_s)."""
 
 
 class _Lookup:
@@ -96,7 +98,7 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
         param_space=space,
         tune_config=tune.TuneConfig(
             max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
-            reuse_actors=False,
+            reuse_actors=options.reuse_actors,
             trial_name_creator=names.name,
             trial_dirname_creator=names.dirname,
         ),
