@@ -237,7 +237,7 @@ def test_tune_reads_the_directory_and_sees_the_newest_session(corridor_sweep):
     [trial] = analysis.trials
     assert Path(trial.path).name not in {entry["trial_dir"] for entry in first_ledger[:1]}
     assert (exp_dir / Path(trial.path).name / "result.json").exists()
-    frame = analysis.trial_dataframes[trial.path]
+    frame = analysis.trial_dataframes[trial.trial_id]
     assert list(frame["training_iteration"]) == [1, 2, 3]
 
 
