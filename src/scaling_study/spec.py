@@ -82,7 +82,7 @@ class ExperimentSpec:
     """Iterations at the start of each trial left out of throughput statistics."""
     max_concurrent_trials: int = 1
     """Trials running at once; 1 keeps trials from sharing cores and spoiling each other's timings."""
-    num_cpus: float | None = None
+    num_cpus: int | None = None
     """Logical CPUs for a local Ray; more than the machine has is a deliberate oversubscription."""
     trial_timeout_s: float | None = None
     """Wall seconds after which a trial that has not finished is stopped (guards against stalls)."""
@@ -153,7 +153,8 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         stop=_parse_stop(raw.get("stop", {"training_iteration": 5}), source),
         warmup_iterations=_checked(raw, "warmup_iterations", 1, non_negative_int, source),
         max_concurrent_trials=_checked(raw, "max_concurrent_trials", 1, positive_int, source),
-        num_cpus=_checked(raw, "num_cpus", None, positive_number, source),
+        # Whole: Ray's CPU count is an int, and the fit check must use the count Ray gets.
+        num_cpus=_checked(raw, "num_cpus", None, positive_int, source),
         trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),
         seed=_checked(raw, "seed", 0, non_negative_int, source),
     )

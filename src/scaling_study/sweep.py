@@ -25,7 +25,7 @@ class SweepOptions:
     storage_path: str = "results"
     name: str | None = None
     address: str | None = None
-    num_cpus: float | None = None
+    num_cpus: int | None = None
     allow_pending: bool = False
     restart: bool = False
     verbose: bool = False
@@ -80,6 +80,45 @@ def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) ->
             f"({listed}); drop them, or oversubscribe deliberately with --num-cpus N (local Ray), "
             f"or pass --allow-pending on an autoscaling cluster"
         )
+
+
+def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
+    """Build each grid point's env once, before Ray starts: an `env.config` gymnasium refuses would
+    otherwise surface as a traceback from calibration's Ray task. Needs gymnasium only, not Ray."""
+    from scaling_study import envs
+    from scaling_study.config_calls import env_config
+
+    for config in {repr(c): c for c in map(env_config, trial_params(spec, cluster_cpus))}.values():
+        try:
+            envs.make_env(config).close()
+        except Exception as err:
+            raise SpecError(f"{spec.source}: env.config: gymnasium.make({config['id']!r}, **{config['kwargs']}) "
+                            f"failed ({_one_line(err)}); expected keyword arguments {config['id']} accepts") from None
+
+
+def check_configs(spec: ExperimentSpec, cluster_cpus: float) -> None:
+    """The envs, then every grid point's PPO config as RLlib validates it, before Ray starts: Tune would
+    validate a point only on reaching it, and a refusal then ends the sweep mid-way in a traceback."""
+    import logging
+
+    from scaling_study import ppo
+
+    check_envs(spec, cluster_cpus)
+    points = {params["point"]: params for params in trial_params(spec, cluster_cpus)}
+    logging.disable(logging.WARNING)  # RLlib's notice that PPO runs on the new API stack
+    try:
+        for label, params in points.items():
+            try:
+                ppo.build_config(params).validate()
+            except Exception as err:
+                raise SpecError(f"{spec.source}: {label}: RLlib refuses this configuration: {_one_line(err)}") from None
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _one_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"
 
 
 def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions):
@@ -185,11 +224,12 @@ def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
 
 
 def accept(spec: ExperimentSpec, exp_dir: Path, cluster_cpus: float, options: SweepOptions) -> bool:
-    """Every grid point fits (or pending is allowed) and the directory holds this experiment or none;
-    True to resume it."""
+    """Every grid point fits (or pending is allowed), RLlib accepts its config, and the directory holds
+    this experiment or none; True to resume it."""
     from scaling_study.resume import decide_resume
 
     check_fit(spec, cluster_cpus, options.allow_pending)
+    check_configs(spec, cluster_cpus)
     return decide_resume(exp_dir, spec, options.restart)
 
 
@@ -210,7 +250,7 @@ def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         provenance.write_json(exp_dir / layout.PROVENANCE, provenance.collect(spec.to_dict(), info.to_dict(), argv))
     if not (exp_dir / layout.CALIBRATION).exists():
-        provenance.write_json(exp_dir / layout.CALIBRATION, calibrate.calibrate(env_config(params[0])))
+        provenance.write_json(exp_dir / layout.CALIBRATION, calibrate.calibrate(env_config(params[0]), params))
 
 
 class SweepInterrupted(Exception):
@@ -247,14 +287,12 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
 
 def _print_summary(exp_dir: Path) -> None:
     from scaling_study.analysis.tune_files import find_trial_dirs, read_trial
-    from scaling_study.ledger import finished_trials
     from scaling_study.progress import throughput_table
     from scaling_study.rows import GROUP
 
-    rows, errored = [], 0
+    rows = []
     for trial_dir in find_trial_dirs(exp_dir):
         trial = read_trial(trial_dir)
-        errored += trial.error_text is not None
         for result in trial.rows if trial.params else []:
             scaling = result.get(GROUP) or {}
             if scaling and not scaling.get("warmup"):
@@ -263,6 +301,17 @@ def _print_summary(exp_dir: Path) -> None:
                              "setup_s": scaling["setup_s"]})
     print("\nThroughput per grid point (median over measured iterations and repeats):")
     print(throughput_table(rows))
+    finished, errored = trial_counts(exp_dir)
     if errored:
         print(f"{errored} trial(s) errored: see error.txt in their trial directories.")
-    print(f"\n{len(finished_trials(exp_dir))} trials finished. Tune results: {exp_dir}", flush=True)
+    print(f"\n{finished} trials finished. Tune results: {exp_dir}", flush=True)
+
+
+def trial_counts(exp_dir: Path) -> tuple[int, int]:
+    """(finished, errored) trials of the experiment. A resume sets the directories of unfinished trials
+    aside, errored ones included, so the errored are those of the latest run."""
+    from scaling_study.analysis.tune_files import find_trial_dirs, read_trial
+    from scaling_study.ledger import finished_trials
+
+    errored = sum(read_trial(d).error_text is not None for d in find_trial_dirs(exp_dir))
+    return len(finished_trials(exp_dir)), errored

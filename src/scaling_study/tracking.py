@@ -147,5 +147,5 @@ def sweep_callbacks(tracking: dict[str, Any], experiment_name: str, exp_dir: Pat
 
     return [
         JsonLoggerCallback(), CSVLoggerCallback(), *trackers(tracking, experiment_name),
-        FinishedTrialRecorder(exp_dir, stop), ProgressPrinter(total=total, done_before=done_before),
+        FinishedTrialRecorder(exp_dir, stop), ProgressPrinter(total=total, done_before=done_before, stop=stop),
     ]

@@ -11,7 +11,7 @@ from .findings import find
 from .load import NothingToAnalyse, load_experiment
 from .meta import describe_run
 from .report import trials_table, write_report
-from .summary import build_summary
+from .summary import add_waterfall_columns, build_summary
 
 EXIT_OK = 0
 EXIT_NOTHING = 2
@@ -49,6 +49,8 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
     calibration = experiment.calibration or {}
     summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
                             grid=experiment.grid)
+    summary = add_waterfall_columns(summary, experiment.iterations, experiment.trials,
+                                    calibration.get("sampler_ceilings"))
     findings = find(experiment, summary)
     for warning in findings.warnings:
         print(f"warning: {warning}", file=sys.stderr)

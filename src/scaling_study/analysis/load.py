@@ -17,6 +17,7 @@ import pandas as pd
 
 from scaling_study import rows
 from scaling_study.resources import cpus_needed
+from scaling_study.sampling_model import sampler_key
 from scaling_study.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
 
 from .tune_files import (
@@ -137,6 +138,9 @@ def trial_record(files: TrialFiles, state: dict) -> dict:
         "trial": files.name,
         "trial_id": state.get("trial_id"),
         **resolved,
+        # which bare-runner calibration (calibration.json's sampler_ceilings) is this trial's ceiling
+        "sampler_key": sampler_key(resolved["num_envs_per_env_runner"], params.get("gym_env_vectorize_mode"),
+                                   params.get("step_cost")),
         "cpus_reserved": cpus_needed(params),
         "sampling_cpus": sampling_cpus(resolved, params),
         "repeat": params.get("repeat"),

@@ -94,6 +94,38 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def waterfall_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each layer's env steps/s and, in brackets, its share of the layer before it."""
+    def layer(column, before=None):
+        def cell(row):
+            text = fmt(row[column])
+            if before is not None and pd.notna(row[column]) and pd.notna(row[before]) and row[before] > 0:
+                text += f" ({fmt(100 * row[column] / row[before], '.0f')}%)"
+            return text
+        return summary.apply(cell, axis=1)
+    return pd.DataFrame({
+        "point": summary["point"],
+        "raw env limit": layer("limit_env_steps_per_s"),
+        "bare sampler ceiling": layer("sampler_ceiling_env_steps_per_s", "limit_env_steps_per_s"),
+        "sampling in the sweep": layer("sampling_env_steps_per_s", "sampler_ceiling_env_steps_per_s"),
+        "end to end": layer("env_steps_per_s", "sampling_env_steps_per_s"),
+    })
+
+
+def waterfall_blocks(summary: pd.DataFrame) -> list[tuple]:
+    """The waterfall section; none for results without the sampler calibration (older or foreign)."""
+    if summary.get("sampler_ceiling_env_steps_per_s", pd.Series(dtype=float)).notna().sum() == 0:
+        return []
+    return [
+        ("h2", "Where the env steps go"),
+        ("p", "Env steps/s per grid point, layer by layer, each with its share of the layer before: the raw "
+              "env (one core's rate x the envs that step at once), a bare RLlib env runner sampling this env "
+              "(calibrated at sweep start, times the runners), the sweep's sampling phase (env steps / "
+              "sample time, median per trial, then over trials), and end to end (learning included)."),
+        ("table", waterfall_display(summary)),
+    ]
+
+
 def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | None) -> list[str]:
     fastest, second = findings.fastest, findings.runner_up
     base = summary[summary["baseline"]].iloc[0]
@@ -126,6 +158,7 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         ("p", "Medians over measured (non-warmup) iterations and repeats; 95% bootstrap CI; speedup and "
               "efficiency against the smallest configuration; phase shares of iteration time."),
         ("table", summary_display(summary)),
+        *waterfall_blocks(summary),
         ("h2", "Figures"),
     ]
     for name, png in figures.items():
