@@ -81,13 +81,9 @@ def unsupported_part(space: gym.Space) -> gym.Space | None:
     return next((bad for bad in map(unsupported_part, parts) if bad is not None), None)
 
 
-def check_observation_space(env_config: dict[str, Any]) -> str | None:
-    """Why RLlib's default models cannot take this env's observations, in one line, or None."""
-    env = make_env(env_config)
-    try:
-        bad = unsupported_part(env.observation_space)
-    finally:
-        env.close()
+def observation_space_problem(space: gym.Space) -> str | None:
+    """Why RLlib's default models cannot take these observations, in one line, or None."""
+    bad = unsupported_part(space)
     if bad is None:
         return None
     return (f"observation space {type(bad).__name__} ({bad}) is not one RLlib's default models take; wrap the "

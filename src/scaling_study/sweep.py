@@ -90,10 +90,14 @@ def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
 
     for config in {repr(c): c for c in map(env_config, trial_params(spec, cluster_cpus))}.values():
         try:
-            envs.make_env(config).close()
+            env = envs.make_env(config)
         except Exception as err:
             raise SpecError(f"{spec.source}: env.config: gymnasium.make({config['id']!r}, **{config['kwargs']}) "
                             f"failed ({_one_line(err)}); expected keyword arguments {config['id']} accepts") from None
+        problem = envs.observation_space_problem(env.observation_space)
+        env.close()
+        if problem:
+            raise SpecError(f"{spec.source}: env.id: {problem}")
 
 
 def check_configs(spec: ExperimentSpec, cluster_cpus: float) -> None:
@@ -196,15 +200,10 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
 
 
 def own_env_runtime(spec: ExperimentSpec) -> dict[str, Any] | None:
-    """The job's runtime_env that ships the env modules of your own to every worker (env_imports.py);
-    also refuses, before Ray starts, an observation space RLlib's default models cannot take."""
+    """The job's runtime_env that ships the env modules of your own to every worker (env_imports.py)."""
     from scaling_study import env_imports
-    from scaling_study.envs import check_observation_space
 
     modules = env_imports.modules_to_import(spec.env_id, spec.env_imports)
-    problem = check_observation_space({"id": spec.env_id, "kwargs": spec.env_config, "imports": spec.env_imports})
-    if problem:
-        raise SpecError(f"{spec.source}: env.id: {problem}")
     return env_imports.runtime_env(env_imports.import_in_driver(modules))
 
 
