@@ -95,8 +95,8 @@ test: $(DEV) browser ## every test: real Ray, real Tune, kept small (about 8 min
 	  unshare -n sh -c 'ip link set lo up && exec $(BIN)/python -m pytest $(PYTEST_FLAGS)'; \
 	else $(BIN)/python -m pytest $(PYTEST_FLAGS); fi
 
-lint: $(DEV) ## ruff over src, tests, bench and cluster
-	$(BIN)/ruff check src tests bench cluster
+lint: $(DEV) ## ruff over src, tests, bench, cluster and examples
+	$(BIN)/ruff check src tests bench cluster examples
 
 bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (about 20 minutes; BENCH_FLAGS=--quick)
 	$(BIN)/python -m bench $(BENCH_FLAGS)

@@ -48,7 +48,9 @@ def rows_of(trial_dir: Path) -> list[dict]:
 
 
 def trial_dir_of(exp_dir: Path, index: int) -> Path:
-    return next(p for p in exp_dir.glob(f"*trial_index={index}_*") if (p / "params.json").exists())
+    """Directories are named by their settings (trial_names.py): find the trial by its params."""
+    return next(p for p in exp_dir.glob("*/params.json")
+                if json.loads(p.read_text()).get("trial_index") == index).parent
 
 
 def test_a_killed_env_runner_is_restarted_or_errors_its_trial_and_the_sweep_goes_on(tmp_path, ray_tmp):

@@ -17,6 +17,7 @@ from scaling_study import layout, storage
 from scaling_study.errors import SpecError, UsageError
 from scaling_study.resources import cpus_needed, local_cpus
 from scaling_study.spec import ExperimentSpec, points_that_do_not_fit, trial_params
+from scaling_study.tracking import check_trackers_ready
 
 
 @dataclass
@@ -89,10 +90,14 @@ def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
 
     for config in {repr(c): c for c in map(env_config, trial_params(spec, cluster_cpus))}.values():
         try:
-            envs.make_env(config).close()
+            env = envs.make_env(config)
         except Exception as err:
             raise SpecError(f"{spec.source}: env.config: gymnasium.make({config['id']!r}, **{config['kwargs']}) "
                             f"failed ({_one_line(err)}); expected keyword arguments {config['id']} accepts") from None
+        problem = envs.observation_space_problem(env.observation_space)
+        env.close()
+        if problem:
+            raise SpecError(f"{spec.source}: env.id: {problem}")
 
 
 def check_configs(spec: ExperimentSpec, cluster_cpus: float) -> None:
@@ -123,32 +128,31 @@ def _one_line(err: Exception) -> str:
 def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions):
     """A Tuner for the trials still to run; `params` is the whole grid so indices stay stable."""
     from ray import tune
-    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-    from scaling_study.ledger import FinishedTrialRecorder
-    from scaling_study.progress import ProgressPrinter
+    from scaling_study.tracking import sweep_callbacks
     from scaling_study.trial import run_trial
+    from scaling_study.trial_names import TrialNames
 
     space = param_space(params)
     space["trial_index"] = tune.grid_search(todo)
+    names = TrialNames(params)
     return tune.Tuner(
         tune.with_resources(run_trial, resources_for),
         param_space=space,
         tune_config=tune.TuneConfig(
             max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
             reuse_actors=options.reuse_actors,
+            trial_name_creator=names.name,
+            trial_dirname_creator=names.dirname,
         ),
         run_config=tune.RunConfig(
             name=exp_dir.name,
             storage_path=str(exp_dir.parent),
             stop=dict(spec.stop),
             verbose=1 if options.verbose else 0,
-            # Only result.json and progress.csv: no event files, no checkpoints unless asked for.
-            # Loggers first: the recorder copies the files they have just closed.
-            callbacks=[
-                JsonLoggerCallback(), CSVLoggerCallback(), FinishedTrialRecorder(exp_dir, spec.stop),
-                ProgressPrinter(total=len(params), done_before=len(params) - len(todo), stop=spec.stop),
-            ],
+            # result.json, progress.csv, TensorBoard and the trackers asked for; no checkpoints unless asked.
+            callbacks=sweep_callbacks(spec.tracking, spec.name, exp_dir, spec.stop, total=len(params),
+                                      done_before=len(params) - len(todo)),
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
             failure_config=tune.FailureConfig(max_failures=0),
         ),
@@ -169,12 +173,15 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
 
     exp_dir = experiment_dir(options, spec)
     joining = check_results_path(exp_dir, options)
+    job_env = own_env_runtime(spec)
+    check_trackers_ready(spec.tracking, spec.source)
     # A local Ray's CPUs are known before it starts; a cluster's only once it is joined.
     resume = None if joining else accept(spec, exp_dir, local_cpus(options.num_cpus or spec.num_cpus), options)
     quiet_tune(options.verbose)
     log = RayLog(None if options.verbose else exp_dir / layout.RAY_LOG, hold=joining)
     try:
-        info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose)
+        info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose,
+                                     runtime_env=job_env)
         if joining:
             resume = accept(spec, exp_dir, info.logical_cpus, options)
             log.keep()
@@ -190,6 +197,14 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
         ray.shutdown()
         log.close()
     return exp_dir
+
+
+def own_env_runtime(spec: ExperimentSpec) -> dict[str, Any] | None:
+    """The job's runtime_env that ships the env modules of your own to every worker (env_imports.py)."""
+    from scaling_study import env_imports
+
+    modules = env_imports.modules_to_import(spec.env_id, spec.env_imports)
+    return env_imports.runtime_env(env_imports.import_in_driver(modules))
 
 
 def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
@@ -218,7 +233,7 @@ def accept(spec: ExperimentSpec, exp_dir: Path, cluster_cpus: float, options: Sw
 
 
 def quiet_tune(verbose: bool) -> None:
-    # Tune's default TensorBoard logger cannot write list values and is not needed here.
+    # Our loggers are in the callbacks (tracking.py); Tune would otherwise add its own second set.
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     if not verbose:
         # The legacy reporter honours verbose=0; the new one prints a config box regardless.

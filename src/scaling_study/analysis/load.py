@@ -20,7 +20,14 @@ from scaling_study.resources import cpus_needed
 from scaling_study.sampling_model import sampler_key
 from scaling_study.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
 
-from .tune_files import TrialFiles, find_trial_dirs, read_experiment_state, read_suite_files, read_trial
+from .tune_files import (
+    TrialFiles,
+    find_trial_dirs,
+    read_experiment_state,
+    read_finished_ledger,
+    read_suite_files,
+    read_trial,
+)
 
 
 def scaling_column(field_name: str) -> str:
@@ -147,6 +154,17 @@ def trial_record(files: TrialFiles, state: dict) -> dict:
     }
 
 
+def known_state(state: dict, in_ledger: bool, files: TrialFiles) -> dict:
+    """Tune's facts about a trial, completed: the ledger knows a finished trial whose session was killed
+    before Tune saved its state, and every result row carries the trial's id."""
+    state = dict(state)
+    if in_ledger and state.get("status") in (None, "PENDING", "RUNNING"):
+        state["status"] = "TERMINATED"
+    if not state.get("trial_id"):
+        state["trial_id"] = next((row["trial_id"] for row in files.rows if isinstance(row.get("trial_id"), str)), None)
+    return state
+
+
 def first_line(text: str | None) -> str | None:
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     return lines[-1][:200] if lines else None  # a traceback's last line names the exception
@@ -265,12 +283,13 @@ def skip_reason(files: TrialFiles, picked: pd.DataFrame | None) -> str | None:
 def read_trials(experiment: Path) -> tuple[pd.DataFrame, dict[str, dict], list[pd.DataFrame], list[str]]:
     """Every trial directory -> a record each, params and picked rows of the usable ones, warnings."""
     state = read_experiment_state(experiment)
+    finished = read_finished_ledger(experiment)
     records, params, frames, warnings = [], {}, [], []
     for directory in find_trial_dirs(experiment):
         files = read_trial(directory)
         warnings += files.warnings
         picked = pick_columns(files.rows) if files.rows else None
-        record = trial_record(files, state.get(directory.name, {}))
+        record = trial_record(files, known_state(state.get(directory.name, {}), directory.name in finished, files))
         record["skipped"] = skip_reason(files, picked)
         records.append(record)
         if record["skipped"]:
