@@ -115,5 +115,5 @@ def relative_errors(observations: Sequence[Observation], wake_up: WakeUp) -> np.
 
 # The wake-up penalty of a waiting (sleep) step in a 1-CPU or 0.5-CPU Ray worker on the 2-core machine
 # this suite is developed on, fitted over 0-50 ms, sync and async (README "Honest timing" has the table):
-#     flock /tmp/scaling-study-ray.lock python -m bench.step_cost --kinds ray ray-0.5 --repeats 2
+#     python -m bench.step_cost --kinds ray ray-0.5 --repeats 2
 MEASURED_WAKE_UP = WakeUp(fixed_s=0.00035, fraction=0.049)
