@@ -173,7 +173,9 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         ("h2", "Answer"), ("ul", answer_items(summary, findings, calibration)),
         ("h2", "Warnings"), ("ul", findings.warnings or ["None."]),
         ("h2", "Summary per grid point"),
-        ("p", "Medians over measured (non-warmup) iterations and repeats; 95% bootstrap CI; speedup and "
+        ("p", f"Throughput is the median of each seed's median over its measured (non-warmup) iterations, "
+              f"with a 95% interval over seeds (a two-level bootstrap: seeds, then their iterations; none "
+              f"below {stats.MIN_SEEDS_FOR_CI} seeds); speedup and "
               "efficiency against the smallest configuration; phase shares of iteration time; the model's "
               "prediction of each point when fitted without it, and its error."),
         *[("p", note) for note in efficiency_note(summary)],
