@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .figures import FIGURES
+from .figures import FIGURES, per_trial_throughput
 from .findings import Findings
 from .meta import RunInfo
 
@@ -26,11 +26,9 @@ TRIAL_COLUMNS = ["repeat", "seed",
 
 def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame, grid: list[str]) -> pd.DataFrame:
     """A row per trial, skipped ones included, with its median measured throughput and time window."""
-    measured = iterations[~iterations["warmup"]]
-    medians = measured.groupby("trial")["env_steps_per_s"].median()
-    table = trials.assign(env_steps_per_s=trials["trial"].map(medians),
-                          duration_s=trials["ended_at"] - trials["started_at"],
-                          started=iso_utc(trials["started_at"]), ended=iso_utc(trials["ended_at"]))
+    table = per_trial_throughput(iterations, trials).assign(
+        duration_s=trials["ended_at"] - trials["started_at"],
+        started=iso_utc(trials["started_at"]), ended=iso_utc(trials["ended_at"]))
     return table.reindex(columns=["trial_id", "trial", "point", *grid, *TRIAL_COLUMNS])
 
 
