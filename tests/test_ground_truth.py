@@ -28,12 +28,15 @@ STEP_S = 0.004  # the step cost of most points (the first one's is what the raw 
 # time.sleep's own overshoot at 2 and 4 ms here: 0.08-0.12 ms (bench/step_cost.py, `sleep` rows)
 SLEEP_OVERSHOOT_S = 0.0001
 
-# Tolerances from 5 runs of this file under the lock on the 2-core machine (RELIABILITY.md section 6):
-# measured / model rate per point ranged 0.915-1.126 (the widest: two async envs at 4 ms); the bare
-# runners of the calibration 0.934-1.024 of the model; two runners / one 0.95-1.04 of 2; async / sync
-# at 4 ms 0.92-1.10 of the model's ratio.
+# Tolerances from the runs of this file on the quiet 2-core machine (RELIABILITY.md section 6): 4 runs with
+# two measured iterations and 2 runs with three (the form here), measured / model: rate per point
+# 0.876-1.126 (the widest: two async envs at 4 ms high, two runners low); bare-runner ceilings 0.931-1.061;
+# two runners / one 0.90-1.045 of 2; async / sync at 4 ms 0.92-1.10 of the model's ratio. Each tolerance
+# covers the widest deviation seen (12.6% in 15%, 10% in 13%, 10% in 15%). A run that shared the cores with
+# a whole other test suite measured two runners at 0.82 of the model: these are answers for a quiet machine,
+# hence the fixture's wait for idle cores.
 RATE_TOLERANCE = 0.15
-DOUBLING_TOLERANCE = 0.10
+DOUBLING_TOLERANCE = 0.13
 ASYNC_RATIO_TOLERANCE = 0.15
 # The sweep's sampling against the calibrated ceiling: both spreads at once (1.126 / 0.934 = 1.21).
 CEILING_SLACK = 1.25
