@@ -29,12 +29,12 @@ STEP_S = 0.004  # the step cost of most points (the first one's is what the raw 
 SLEEP_OVERSHOOT_S = 0.0001
 
 # Tolerances from the runs of this file on the quiet 2-core machine (RELIABILITY.md section 6): 4 runs with
-# two measured iterations and 2 runs with three (the form here), measured / model: rate per point
-# 0.876-1.126 (the widest: two async envs at 4 ms high, two runners low); bare-runner ceilings 0.931-1.061;
+# two measured iterations and 3 runs with three (the form here), measured / model: rate per point
+# of one runner 0.877-1.126 (the widest: two async envs at 4 ms, high); bare-runner ceilings 0.931-1.061;
 # two runners / one 0.90-1.045 of 2; async / sync at 4 ms 0.92-1.10 of the model's ratio. Each tolerance
-# covers the widest deviation seen (12.6% in 15%, 10% in 13%, 10% in 15%). A run that shared the cores with
-# a whole other test suite measured two runners at 0.82 of the model: these are answers for a quiet machine,
-# hence the fixture's wait for idle cores.
+# covers the widest deviation seen (12.6% in 15%, 10% in 13%, 10% in 15%). A fourth run in the form here,
+# while other agents worked on the machine, measured 0.86 for one env and for two async envs at 4 ms:
+# these are answers for a quiet machine, hence the fixture's wait for idle cores.
 RATE_TOLERANCE = 0.15
 DOUBLING_TOLERANCE = 0.13
 ASYNC_RATIO_TOLERANCE = 0.15
@@ -144,7 +144,8 @@ def expected_rate(exp_dir: Path, case: str, episode_len: float) -> float:
 
 @pytest.mark.ray
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("case", list(CASES))
+# One runner each: two runners are the doubling test's (their own rate is one runner's times that ratio).
+@pytest.mark.parametrize("case", [case for case, settings in CASES.items() if settings["num_env_runners"] == 1])
 def test_sampling_rate_matches_the_model(known_answer_sweep, case):
     found = measured(known_answer_sweep)[case]
     expected = expected_rate(known_answer_sweep, case, found["episode_len"])
