@@ -86,6 +86,7 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
 
     from scaling_study.ledger import FinishedTrialRecorder
     from scaling_study.progress import ProgressPrinter
+    from scaling_study.stopping import ScalingStopper
     from scaling_study.trial import run_trial
 
     space = param_space(params)
@@ -100,7 +101,7 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
         run_config=tune.RunConfig(
             name=exp_dir.name,
             storage_path=str(exp_dir.parent),
-            stop=dict(spec.stop),
+            stop=ScalingStopper(spec.stop),  # the file's caps, and precision
             verbose=1 if options.verbose else 0,
             # Only result.json and progress.csv: no event files, no checkpoints unless asked for.
             # Loggers first: the recorder copies the files they have just closed.

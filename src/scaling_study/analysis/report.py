@@ -19,8 +19,9 @@ from .meta import RunInfo
 
 # After "point" come the grid's settings, a column each (see `load.Experiment.grid`).
 TRIAL_COLUMNS = ["repeat", "seed",
-                 "cpus", "status", "errored", "error", "restarts", "env_runner_restarts", "skipped", "iterations",
-                 "measured_iterations", "env_steps_per_s", "setup_s", "nodes", "node_ids", "hostname",
+                 "cpus", "status", "stopped_by", "errored", "error", "restarts", "env_runner_restarts", "skipped",
+                 "iterations", "measured_iterations", "env_steps_per_s", "setup_s", "startup_s", "warm_process",
+                 "nodes", "node_ids", "hostname",
                  "started", "ended", "started_at", "ended_at", "duration_s", "window_exact"]
 
 
@@ -113,6 +114,17 @@ def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | 
     return items
 
 
+def stopping_text(trials: pd.DataFrame) -> str:
+    """What ended the trials, from the ledger's `stopped_by` (precision, or which cap)."""
+    counts = trials["stopped_by"].dropna().value_counts() if "stopped_by" in trials else pd.Series(dtype=int)
+    if counts.empty:
+        return "What stopped the trials is not recorded (no scaling_study/finished.jsonl entries)."
+    parts = [f"{name} ({count} trial{'s' if count != 1 else ''})" for name, count in counts.items()]
+    unrecorded = len(trials) - int(counts.sum())
+    tail = f"; {unrecorded} not recorded as finished" if unrecorded else ""
+    return "Stopped by: " + ", ".join(parts) + tail + "."
+
+
 def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
                   findings: Findings, figures: dict[str, Path], calibration: dict | None) -> list[tuple]:
     analysed = trials["skipped"].isna().sum()
@@ -130,11 +142,11 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
     ]
     for name, png in figures.items():
         blocks.append(("figure", FIGURES[name], png))
-    shown = trials.reindex(columns=["trial_id", "point", "repeat", "status", "iterations", "env_steps_per_s",
-                                    "nodes", "duration_s", "skipped"])
+    shown = trials.reindex(columns=["trial_id", "point", "repeat", "status", "stopped_by", "iterations",
+                                    "env_steps_per_s", "nodes", "duration_s", "skipped"])
     shown["env_steps_per_s"] = shown["env_steps_per_s"].map(fmt)
     shown["duration_s"] = shown["duration_s"].map(lambda v: fmt(v, ".1f"))
-    blocks += [("h2", "Trials"), ("table", shown),
+    blocks += [("h2", "Trials"), ("p", stopping_text(trials)), ("table", shown),
                ("p", "Files: summary.csv (a row per point), trials.csv (a row per trial), figures as PNG and SVG.")]
     return blocks
 
