@@ -101,6 +101,13 @@ def test_a_steady_trial_stops_on_precision(tmp_path):
             median, low, high = median_ci(earlier)
             assert low < median * (1 - PRECISION) or high > median * (1 + PRECISION)
 
+    # Both trials reserve the same resources: Tune runs the second in the first one's process (warm), which
+    # skips the process start and imports that the first paid before its trial function began.
+    firsts = sorted((json.loads((exp_dir / e["trial_dir"] / "result.json").read_text().splitlines()[0])["scaling"]
+                     for e in ledger), key=lambda r: r["trial_started_at"])
+    assert [r["warm_process"] for r in firsts] == [False, True]
+    assert firsts[1]["startup_s"] < firsts[0]["startup_s"]
+
     from scaling_study.analysis.load import load_experiment
     from scaling_study.analysis.report import stopping_text, trials_table
 

@@ -34,6 +34,9 @@ def run_trial(params: dict[str, Any]) -> None:
     """Tune function trainable; Tune stops it when a stop criterion of the spec is met."""
     global _trials_in_this_process
     trial_started_at = time.time()
+    # Tune reuses this process only once the previous trial's thread has ended (its algo.stop() included),
+    # waiting 2 s by default and failing the next trial past that; stopping env runners can take longer.
+    os.environ.setdefault("TUNE_FUNCTION_THREAD_TIMEOUT_S", "60")
     warm = _trials_in_this_process > 0
     _trials_in_this_process += 1
     _import_rllib_and_torch()

@@ -48,7 +48,7 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
           f"iteration(s) from {source}")
     calibration = experiment.calibration or {}
     summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
-                            grid=experiment.grid)
+                            grid=experiment.grid, pruned=experiment.pruned)
     findings = find(experiment, summary)
     for warning in findings.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -56,7 +56,8 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
     trials = trials_table(experiment.trials, experiment.iterations, experiment.grid)
     figures = write_figures(experiment.iterations, trials, summary, experiment.grid, findings, target, info.stamp)
     print(f"wrote {len(figures)} figure(s), summary.csv, trials.csv, report.md to {target}")
-    report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration)
+    report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration,
+                          experiment.pruned)
     print(f"analysed in {time.perf_counter() - started:.1f} s; report:")
     print(report)
     return EXIT_OK

@@ -24,6 +24,7 @@ from .tune_files import (
     find_trial_dirs,
     read_experiment_state,
     read_ledger,
+    read_pruned_points,
     read_suite_files,
     read_trial,
 )
@@ -81,6 +82,8 @@ class Experiment:
     provenance: dict | None = None
     calibration: dict | None = None
     warnings: list[str] = field(default_factory=list)
+    pruned: dict[str, dict] = field(default_factory=dict)
+    """Points racing stopped running (`prune: true`), by label, with the evidence (scaling_study/pruned.json)."""
 
 
 class NothingToAnalyse(Exception):
@@ -322,4 +325,4 @@ def load_experiment(path: str | Path) -> Experiment:
     provenance, calibration = read_suite_files(experiment)
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
     return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
-                      provenance, calibration, warnings)
+                      provenance, calibration, warnings, read_pruned_points(experiment))

@@ -69,6 +69,10 @@ def plot_throughput_vs_cpus(summary: pd.DataFrame, grid: list[str], ax: Axes | N
         limit = line.dropna(subset=["limit_env_steps_per_s"])
         if len(limit):
             ax.plot(limit["cpus"], limit["limit_env_steps_per_s"], "--", color=colour, alpha=0.8)
+    pruned = summary[summary["pruned"]] if "pruned" in summary else summary.iloc[:0]
+    if len(pruned):
+        ax.plot(pruned["cpus"], pruned["env_steps_per_s"], "x", color="crimson", markersize=10,
+                label="pruned by racing (fewer seeds)")
     if summary["limit_env_steps_per_s"].notna().any():
         ax.plot([], [], "k--", label="physical limit (raw env rate x what samples at once)")
         ax.set_yscale("log")

@@ -76,8 +76,9 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as short strings for the report tables."""
     def pct(column):
         return summary[column].map(lambda v: fmt(100 * v, ".0f") + "%" if pd.notna(v) else "n/a")
+    pruned = summary["pruned"] if "pruned" in summary else pd.Series(False, index=summary.index)
     return pd.DataFrame({
-        "point": summary["point"],
+        "point": summary["point"] + pruned.map({True: " (pruned)", False: ""}),
         "CPUs": summary["cpus"].map(lambda v: fmt(v, "g")),
         "repeats": summary["repeats"],
         "env steps/s [95% CI over seeds]": summary.apply(
@@ -125,8 +126,16 @@ def stopping_text(trials: pd.DataFrame) -> str:
     return "Stopped by: " + ", ".join(parts) + tail + "."
 
 
+def racing_items(pruned: dict[str, dict]) -> list[str]:
+    """A sentence per point racing stopped running, with the evidence it rested on."""
+    return [f"{point}: not run again after {info.get('after_seeds', info.get('seeds'))} seed(s): "
+            f"{info.get('rule', 'clearly slower')} (up to {fmt(info.get('high'))} env steps/s against "
+            f"{fmt(info.get('best_low'))} for {info.get('best')})." for point, info in pruned.items()]
+
+
 def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
-                  findings: Findings, figures: dict[str, Path], calibration: dict | None) -> list[tuple]:
+                  findings: Findings, figures: dict[str, Path], calibration: dict | None,
+                  pruned: dict[str, dict] | None = None) -> list[tuple]:
     analysed = trials["skipped"].isna().sum()
     blocks = [
         ("h1", f"Scaling report: {info.experiment}"),
@@ -138,6 +147,7 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         ("p", "Medians over measured (non-warmup) iterations and repeats; 95% bootstrap CI; speedup and "
               "efficiency against the smallest configuration; phase shares of iteration time."),
         ("table", summary_display(summary)),
+        *([("h2", "Racing"), ("ul", racing_items(pruned))] if pruned else []),
         ("h2", "Figures"),
     ]
     for name, png in figures.items():
@@ -203,11 +213,12 @@ def to_html(blocks: list[tuple], title: str) -> str:
 
 
 def write_report(out_dir: Path, info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
-                 findings: Findings, figures: dict[str, Path], calibration: dict | None) -> Path:
+                 findings: Findings, figures: dict[str, Path], calibration: dict | None,
+                 pruned: dict[str, dict] | None = None) -> Path:
     """Write summary.csv, trials.csv, report.md, report.html; return the path of report.html."""
     summary.to_csv(out_dir / "summary.csv", index=False)
     trials.to_csv(out_dir / "trials.csv", index=False)
-    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration)
+    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration, pruned)
     (out_dir / "report.md").write_text(to_markdown(blocks))
     report = out_dir / "report.html"
     report.write_text(to_html(blocks, f"Scaling report: {info.experiment}"))

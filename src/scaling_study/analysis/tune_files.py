@@ -145,3 +145,8 @@ def read_ledger(experiment: Path) -> dict[str, dict]:
         except (ValueError, KeyError, TypeError):
             continue
     return entries
+
+
+def read_pruned_points(experiment: Path) -> dict[str, dict]:
+    """Grid points racing stopped running (scaling_study/pruned.json), by point label, with the evidence."""
+    return read_json_file(experiment / layout.PRUNED) or {}

@@ -1,0 +1,70 @@
+"""Calibration measured once per machine, env, step cost and software versions, then reused.
+
+A thin layer around `calibrate.calibrate`: the key names everything that changes the raw env rate (the
+machine or the cluster's nodes, the env and its step cost, Python, Ray, gymnasium and numpy), and the
+cached file is what `calibrate` returned, plus where it came from. `--recalibrate` measures afresh and
+replaces the cached file. The cache lives in $SCALING_STUDY_CACHE_DIR, else $XDG_CACHE_HOME/scaling-study,
+else ~/.cache/scaling-study.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from scaling_study.provenance import _version, cpu_model, write_json
+
+CACHE_ENV = "SCALING_STUDY_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "scaling-study"
+
+
+def cache_key(env_config: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the raw env rate depends on. `nodes`: Ray's alive nodes (address and CPUs of each)."""
+    return {
+        "machine": {"hostname": platform.node(), "cpu_model": cpu_model(), "cpu_count": os.cpu_count()},
+        "nodes": sorted((n.get("NodeManagerAddress"), n.get("Resources", {}).get("CPU")) for n in nodes),
+        "env": env_config,
+        "versions": {name: _version(name) for name in ("ray", "gymnasium", "numpy")}
+        | {"python": platform.python_version()},
+    }
+
+
+def cache_path(key: dict[str, Any]) -> Path:
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return cache_dir() / "calibration" / f"{key['env'].get('id', 'env')}-{digest}.json"
+
+
+def calibration(env_config: dict[str, Any], recalibrate: bool = False) -> dict[str, Any]:
+    """The calibration for this env on the running Ray's nodes: from the cache, or measured and cached.
+    The result's `cache` entry says which (`hit`), where the file is, and when it was measured."""
+    import ray
+
+    from scaling_study import calibrate
+
+    key = cache_key(env_config, [n for n in ray.nodes() if n.get("Alive")])
+    path = cache_path(key)
+    if not recalibrate:
+        try:
+            cached = json.loads(path.read_text())
+            return {**cached, "cache": {**cached["cache"], "hit": True}}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not cached yet, or a damaged file: measure
+    measured = calibrate.calibrate(env_config)
+    entry = {"path": str(path), "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"), "key": key}
+    try:
+        write_json(path, {**measured, "cache": entry})
+    except OSError:
+        entry["path"] = None  # an unwritable cache costs a calibration next time, never the sweep
+    return {**measured, "cache": {**entry, "hit": False}}

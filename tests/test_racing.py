@@ -1,0 +1,90 @@
+"""Racing (`prune: true`): the pruning rule by hand, then a real tiny race where one point is clearly
+slower and is not run again after the first round."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from ray_processes import own_ray_temp_dir
+
+from scaling_study.analysis.stats import median_ci
+from scaling_study.racing import points_to_prune
+from scaling_study.spec import parse_spec
+from scaling_study.sweep import SweepOptions, run_sweep
+
+
+def test_one_seed_each_prunes_a_point_whose_interval_lies_below_the_best_seeds():
+    # Three iterations per seed: each seed's 95% interval is [min, max] (see test_stopping): fast [99, 101],
+    # slow [48, 52], close [90, 100]. slow's top (52) is below fast's bottom (99); close's (100) is not.
+    pruned = points_to_prune({"fast": [[100, 101, 99]], "slow": [[50, 52, 48]], "close": [[95, 100, 90]]})
+    assert set(pruned) == {"slow"}
+    assert pruned["slow"]["best"] == "fast" and pruned["slow"]["high"] == 52 and pruned["slow"]["best_low"] == 99
+    assert pruned["slow"]["rule"].startswith("best seed's interval over iterations")
+
+
+def test_two_seeds_compare_the_points_best_seed_with_the_best_points_worst():
+    # slow's best seed reaches 104 (its interval [96, 104]), above fast's worst seed's bottom (99): kept.
+    assert points_to_prune({"fast": [[100, 101, 99], [110, 111, 109]], "slow": [[50, 52, 48], [100, 104, 96]]}) == {}
+
+
+def test_a_seed_with_one_measured_iteration_has_no_interval_and_prunes_nothing():
+    assert points_to_prune({"fast": [[100]], "slow": [[10]]}) == {}
+    assert points_to_prune({"only": [[100, 101, 99]]}) == {}
+
+
+def test_three_seeds_use_the_interval_over_seeds():
+    # Constant seeds: every resample's median of medians lies within the seeds' medians, so the interval
+    # over seeds is within [98, 102] for fast and within [48, 52] for slow: disjoint.
+    fast = [[100] * 3, [102] * 3, [98] * 3]
+    pruned = points_to_prune({"fast": fast, "slow": [[50] * 3, [52] * 3, [48] * 3]})
+    assert set(pruned) == {"slow"} and pruned["slow"]["rule"].startswith("95% interval over seeds")
+    # A point whose seeds straddle the best's: intervals overlap, so it races on.
+    assert points_to_prune({"fast": fast, "near": [[97] * 3, [99] * 3, [101] * 3]}) == {}
+
+
+REPEATS = 2
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(300)
+def test_a_clearly_slower_point_is_not_run_again(tmp_path):
+    """Sleeping env steps of 1 ms and 4 ms: about 4x apart, each steady, so after one round the 4 ms
+    point's interval lies far below the 1 ms point's and its second repeat is not run."""
+    spec = parse_spec({
+        "name": "race",
+        "env": {"id": "FrozenLake-v1"},
+        "search_space": {"step_cost": [{"seconds": 0.001, "mode": "sleep"}, {"seconds": 0.004, "mode": "sleep"}]},
+        "fixed": {"num_env_runners": 0, "num_envs_per_env_runner": 1, "train_batch_size_per_learner": 100,
+                  "minibatch_size": 50, "num_epochs": 1, "fcnet_hiddens": [16]},
+        "stop": {"training_iteration": 4},
+        "warmup_iterations": 1,
+        "repeats": REPEATS,
+        "prune": True,
+    })
+    with own_ray_temp_dir():
+        exp_dir = run_sweep(spec, SweepOptions(storage_path=str(tmp_path)), argv=["test"])
+    pruned = json.loads((exp_dir / "scaling_study" / "pruned.json").read_text())
+    (slow_label,) = pruned
+    assert slow_label == "step_cost=0.004/sleep"
+
+    by_point: dict[str, list[list[float]]] = {}
+    for params_file in exp_dir.glob("*/params.json"):
+        point = json.loads(params_file.read_text())["point"]
+        rows = [json.loads(line)["scaling"] for line in (params_file.parent / "result.json").read_text().splitlines()]
+        by_point.setdefault(point, []).append([r["env_steps_per_s"] for r in rows if not r["warmup"]])
+    assert len(by_point[slow_label]) == 1, "the pruned point ran one round only"
+    (fast_label,) = set(by_point) - {slow_label}
+    assert len(by_point[fast_label]) == REPEATS
+    # The rule, recomputed from the rows of the first round with the analysis' interval.
+    slow_high = median_ci(by_point[slow_label][0])[2]
+    assert slow_high < min(median_ci(seed)[1] for seed in by_point[fast_label])
+
+    from scaling_study.analysis.command import analyze_command
+
+    assert analyze_command(str(exp_dir), str(tmp_path / "report")) == 0
+    summary = pd.read_csv(tmp_path / "report" / "summary.csv").set_index("point")
+    assert bool(summary.loc[slow_label, "pruned"]) and not bool(summary.loc[fast_label, "pruned"])
+    assert summary.loc[slow_label, "repeats"] == 1
+    assert "Racing" in (tmp_path / "report" / "report.md").read_text()
