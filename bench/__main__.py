@@ -15,7 +15,16 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import analysis_speed, course, distance_to_limit, harness_tax, machine, report, sweep_efficiency
+from bench import (
+    analysis_speed,
+    course,
+    distance_to_limit,
+    harness_tax,
+    machine,
+    report,
+    sweep_efficiency,
+    time_to_answer,
+)
 from bench.context import FULL, QUICK, Context
 from bench.test_support import REPO
 
@@ -25,6 +34,7 @@ BENCHMARKS = {
     "distance_to_limit": ("Distance to the limit: the default experiment", distance_to_limit.run),
     "course": ("The course, reproduced", course.run),
     "analysis_speed": ("Analysis speed: 100 trials x 20 iterations", analysis_speed.run),
+    "time_to_answer": ("Time to answer: full grid against precision stopping and racing", time_to_answer.run),
 }
 
 
