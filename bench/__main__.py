@@ -7,26 +7,31 @@ directory unless --out is given, so a partial run never replaces the full report
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
 import shlex
 import shutil
 import sys
 import tempfile
 import time
 import traceback
+from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from bench import (
     analysis_speed,
     course,
     distance_to_limit,
     harness_tax,
-    machine,
     report,
     sweep_efficiency,
     time_to_answer,
 )
-from bench.context import FULL, QUICK, Context
-from bench.test_support import REPO
+from bench.context import Context
+from bench.experiments import REPO
+from scaling_study.provenance import cpu_model, git_commit
 
 BENCHMARKS = {
     "harness_tax": ("Harness tax: the suite against a bare RLlib loop", harness_tax.run),
@@ -55,49 +60,68 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def machine_facts() -> dict[str, object]:
+    return {
+        "cpu_model": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform(),
+        "memory_gib": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+        "git_commit": git_commit(REPO),
+        "versions": {"python": platform.python_version(),
+                     **{p: metadata.version(p) for p in ("ray", "torch", "gymnasium", "pandas", "scaling-study")}},
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+class QuietWait(NamedTuple):
+    threshold: float
+    waited_s: float
+    load_at_start: tuple[float, float, float]
+    load_at_end: tuple[float, float, float]
+
+
+def wait_until_quiet(threshold: float, max_wait_s: float, poll_s: float = 30.0) -> QuietWait:
+    """Poll the 1-minute load average until it is below `threshold`, for at most `max_wait_s`."""
+    start, first = time.monotonic(), os.getloadavg()
+    load = first
+    while load[0] >= threshold and (waited := time.monotonic() - start) < max_wait_s:
+        log(f"waiting for a quiet machine: 1-minute load {load[0]:.2f} >= {threshold} "
+            f"({waited:.0f} of at most {max_wait_s:.0f} s)")
+        time.sleep(min(poll_s, max(max_wait_s - waited, 0.1)))
+        load = os.getloadavg()
+    return QuietWait(threshold, time.monotonic() - start, first, load)
+
+
 def run_one(name: str, ctx: Context) -> report.SectionResult:
     title, benchmark = BENCHMARKS[name]
     log(f"{name}: {title}")
-    before, start = machine.load_average(), time.perf_counter()
+    before, start = os.getloadavg(), time.perf_counter()
     outcome, error = None, None
     try:
         outcome = benchmark(ctx)
     except Exception:  # noqa: BLE001  (one benchmark failing must not lose the others' figures)
         error = traceback.format_exc(limit=3)
         log(f"{name} FAILED:\n{error}")
-    return report.SectionResult(name, title, outcome, before, machine.load_average(), time.perf_counter() - start, error)
-
-
-def remove_scratch(work: Path, keep: Path) -> None:
-    """Remove the scratch directory, except the report when it was written there."""
-    if not keep.is_relative_to(work):
-        shutil.rmtree(work, ignore_errors=True)
-        return
-    for entry in work.iterdir():
-        if entry != keep:
-            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+    return report.SectionResult(name, title, outcome, before, os.getloadavg(), time.perf_counter() - start, error)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    budget = QUICK if args.quick else FULL
     names = args.only or list(BENCHMARKS)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir="/tmp"))
-    complete = not args.quick and not args.only
-    out = args.out or (REPO / "BENCHMARKS.md" if complete else work / "BENCHMARKS.md")
+    out = args.out or (REPO / "BENCHMARKS.md" if not args.quick and not args.only else work / "BENCHMARKS.md")
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
-    max_wait = args.max_wait if args.max_wait is not None else (0 if args.quick else 600)
-    quiet = machine.wait_until_quiet(args.quiet_load, max_wait, log=log)
+    quiet = wait_until_quiet(args.quiet_load, args.max_wait if args.max_wait is not None else (0 if args.quick else 600))
     log(f"load average {quiet.load_at_end}; scratch directory {work}; report {out}")
-    started, facts = time.perf_counter(), machine.describe()
-    sections = []
+    started, facts, sections = time.perf_counter(), machine_facts(), []
     try:
         for name in names:
-            sections.append(run_one(name, Context(budget, work, log)))
+            sections.append(run_one(name, Context(args.quick, work, log)))
             report.write(out, report.header(facts, command, quiet, time.perf_counter() - started, args.quick), sections)
     finally:
-        if not args.keep_work:
-            remove_scratch(work, keep=out)
+        if not args.keep_work:  # everything but the report, when it was written there
+            for entry in (e for e in work.iterdir() if e != out):
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            if not out.is_relative_to(work):
+                shutil.rmtree(work, ignore_errors=True)
     log(f"wrote {out}")
     return 0 if all(s.outcome is not None for s in sections) else 1
 

@@ -7,22 +7,25 @@ from __future__ import annotations
 import re
 import statistics
 
-from bench import compare, markdown, runner
+from bench import runner
 from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.test_support import write_large_experiment
+from bench.report import seconds, table, values_text
+from tests.analysis_helpers import write_large_experiment  # the generator the analysis tests use
 
 GOAL_S = 10.0
+RUNS = 3  # --quick: 1
 IN_PROCESS = re.compile(r"analysed in ([\d.]+) s")
 
 
 def run(ctx: Context) -> Outcome:
-    sizes = {} if not ctx.budget.quick else {"runners": (0, 1), "envs": (1, 2), "repeats": 5, "iterations": 10}
+    runs = 1 if ctx.quick else RUNS
+    sizes = {} if not ctx.quick else {"runners": (0, 1), "envs": (1, 2), "repeats": 5, "iterations": 10}
     source = write_large_experiment(ctx.work / "analysis-speed" / "big", **sizes)
     trials = sum(1 for p in source.iterdir() if p.is_dir())
     iterations = sizes.get("iterations", 20)
     walls, inside = [], []
-    for i in range(ctx.budget.analysis_runs):
-        ctx.log(f"  run {i + 1}/{ctx.budget.analysis_runs}")
+    for i in range(runs):
+        ctx.log(f"  run {i + 1}/{runs}")
         done = runner.run(runner.scaling_study("analyze", str(source), "--out", str(ctx.work / "analysis-speed" / f"out-{i}")),
                           ctx.work / f"analysis-speed-{i}.log")
         walls.append(done.wall_s)
@@ -33,16 +36,16 @@ def run(ctx: Context) -> Outcome:
     body = "\n\n".join([
         f"A synthetic experiment of {trials} trials x {iterations} iterations (result rows of real size, about "
         f"17 KB each), analysed {len(walls)} time(s) into figures, tables and the report.",
-        markdown.table(["", "each run", "median"], [
-            ["end to end (process start to exit)", compare.values_text(walls, compare.seconds), compare.seconds(median)],
-            ["inside analyze_command (its own 'analysed in')", compare.values_text(inside, compare.seconds),
-             compare.seconds(statistics.median(inside))],
+        table(["", "each run", "median"], [
+            ["end to end (process start to exit)", values_text(walls, seconds), seconds(median)],
+            ["inside analyze_command (its own 'analysed in')", values_text(inside, seconds),
+             seconds(statistics.median(inside))],
         ], align_right=(2,)),
         f"**{median:.1f} s end to end** (goal < {GOAL_S:g} s): {'met' if met else 'not met'}. The difference "
         f"between the two rows is the interpreter's start and imports (pandas, matplotlib, scipy).",
     ])
     commands = ["python -m bench --only analysis_speed",
                 "scaling-study analyze DIR --out OUT   (DIR written by tests/analysis_helpers.write_large_experiment)"]
-    figure = KeyFigure(f"analysis of {trials} trials x {iterations} iterations, end to end", compare.seconds(median),
+    figure = KeyFigure(f"analysis of {trials} trials x {iterations} iterations, end to end", seconds(median),
                        f"< {GOAL_S:g} s", verdict(met))
     return Outcome(body, [figure], commands)

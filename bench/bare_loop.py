@@ -2,14 +2,12 @@
 
     python -m bench.bare_loop bench/specs/harness_tax.yaml [--torch-threads 1]
 
-Builds the file's single point by hand (bench.bare_config), trains it for the file's iterations and
-prints one line `BENCH_RESULT {json}`: the build time and, per iteration, env steps sampled
-(env_runners/num_env_steps_sampled), time_this_iter_s and their ratio.
-
-Ray is started as the suite starts it (2 CPUs, no dashboard, bound to 127.0.0.1). The difference in
-layout: here the Algorithm (and its local learner) lives in this driver process; in the suite it lives
-in a Tune trial actor, with Tune's controller in the driver beside it. Ray gives that 1-CPU actor
-OMP_NUM_THREADS=1, so torch runs one thread there; this loop pins torch to the same by default.
+Builds the file's single point by hand (`build_config`: what a plain RLlib script on Ray 2.60 writes,
+held equal to the suite's config by tests/test_bench.py), trains it for the file's iterations and prints
+`BENCH_RESULT {json}`: the build time and, per iteration, env steps sampled, time_this_iter_s and their
+ratio. Ray starts as the suite starts it (2 CPUs, no dashboard, 127.0.0.1); the Algorithm lives in this
+driver, where the suite's lives in a 1-CPU Tune trial actor that Ray gives OMP_NUM_THREADS=1, so torch
+is pinned to one thread here too by default.
 """
 
 from __future__ import annotations
@@ -20,11 +18,36 @@ import statistics
 import time
 from typing import Any
 
+from ray.rllib.algorithms.ppo import PPOConfig
+from ray.rllib.connectors.env_to_module import FlattenObservations
+from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+
+from bench.experiments import read_grid
+
+
+def one_hot(env, spaces, device):
+    # A named function (not a lambda) so the config pickles to env runner actors.
+    return FlattenObservations()
+
+
+def build_config(settings: dict[str, Any], env_id: str = "FrozenLake-v1", seed: int = 0) -> PPOConfig:
+    """A PPOConfig from `settings` (keys of experiments.KNOWN_SETTINGS); the rest keep RLlib's defaults.
+    The plain Tune script's trainable builds the same."""
+    config = (PPOConfig().framework("torch").environment(env_id).debugging(seed=seed)
+              .env_runners(num_env_runners=settings.get("num_env_runners", 0),
+                           num_envs_per_env_runner=settings.get("num_envs_per_env_runner", 1),
+                           env_to_module_connector=one_hot))
+    training = {k: settings[k] for k in ("train_batch_size_per_learner", "minibatch_size", "num_epochs") if k in settings}
+    if training:
+        config = config.training(**training)
+    if "fcnet_hiddens" in settings:
+        config = config.rl_module(model_config=DefaultModelConfig(fcnet_hiddens=list(settings["fcnet_hiddens"])))
+    return config
+
 
 def iteration_row(iteration: int, result: dict[str, Any]) -> dict[str, Any]:
     """One iteration's throughput, from RLlib's own result keys."""
-    env_steps = int(result["env_runners"]["num_env_steps_sampled"])
-    seconds = float(result["time_this_iter_s"])
+    env_steps, seconds = int(result["env_runners"]["num_env_steps_sampled"]), float(result["time_this_iter_s"])
     return {"iteration": iteration, "env_steps": env_steps, "time_this_iter_s": seconds,
             "env_steps_per_s": env_steps / seconds}
 
@@ -37,9 +60,6 @@ def median_throughput(rows: list[dict[str, Any]], warmup_iterations: int) -> flo
 def run_loop(path: str, torch_threads: int) -> dict[str, Any]:
     import ray
     import torch
-
-    from bench.bare_config import build_config
-    from bench.grid_file import read_grid
 
     grid = read_grid(path)
     if len(grid.points) != 1:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.report import thousands, values_text
+
 
 @dataclass
 class Comparison:
@@ -18,8 +20,6 @@ class Comparison:
     b_name: str
     a: list[float] = field(default_factory=list)
     b: list[float] = field(default_factory=list)
-    order: list[str] = field(default_factory=list)
-    """The arms in the order they ran, e.g. ["suite", "bare loop", "bare loop", "suite"]."""
 
     @property
     def a_median(self) -> float:
@@ -63,23 +63,6 @@ def ratio_of_medians_ci(a: list[float], b: list[float], confidence: float = 0.95
                              confidence_level=confidence, n_resamples=4000, method="percentile",
                              random_state=np.random.default_rng(0))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
-
-
-def thousands(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def seconds(value: float) -> str:
-    return f"{value:.1f} s"
-
-
-def share(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def values_text(values: list[float], fmt: Callable[[float], str] = thousands) -> str:
-    """Every run's value in run order, e.g. '1,204; 1,230; 1,198'."""
-    return "; ".join(fmt(v) for v in values)
 
 
 def comparison_rows(comparison: Comparison, fmt: Callable[[float], str] = thousands) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""What every benchmark is given (its budget, a work directory, a logger) and what it hands back."""
+"""What every benchmark is given (full or quick budget, a work directory, a logger) and what it hands back."""
 
 from __future__ import annotations
 
@@ -7,27 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much each benchmark runs: `FULL` for BENCHMARKS.md, `QUICK` to check the harness."""
-
-    quick: bool
-    harness_rounds: int
-    """Rounds of the harness-tax A/B (each round runs both arms once)."""
-    efficiency_rounds: int
-    """Rounds of each sweep-efficiency A/B."""
-    analysis_runs: int
-
-
-FULL = Budget(quick=False, harness_rounds=5, efficiency_rounds=3, analysis_runs=3)
-QUICK = Budget(quick=True, harness_rounds=1, efficiency_rounds=1, analysis_runs=1)
-
-
 @dataclass
 class Context:
-    budget: Budget
-    work: Path
-    """A scratch directory of this bench run (Tune storage, logs, derived experiment files)."""
+    quick: bool  # tiny budgets (one round, small experiment copies), to check the harness
+    work: Path  # the bench run's scratch directory (Tune storage, logs, --quick experiment files)
     log: Callable[[str], None] = print
 
 
@@ -36,18 +19,16 @@ class KeyFigure:
     figure: str
     value: str
     goal: str = ""
-    met: str = ""
-    """"yes", "no", or "" where there is no goal."""
+    met: str = ""  # "yes", "no", or "" where there is no goal
 
 
 @dataclass
 class Outcome:
-    """A benchmark's section of BENCHMARKS.md."""
+    """A benchmark's section of BENCHMARKS.md, with the commands (from the repository root) behind it."""
 
     body: str
     key_figures: list[KeyFigure] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
-    """Commands that reproduce the section's figures (run from the repository root)."""
 
 
 def verdict(met: bool) -> str:

@@ -3,45 +3,35 @@
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
-from bench import markdown, sweeps, tune_results
+import pandas as pd
+
+from bench import sweeps
 from bench.context import Context, KeyFigure, Outcome
-from bench.spec_files import EXPERIMENTS, relative, shrunk
+from bench.experiments import EXPERIMENTS, relative, shrunk
+from bench.report import table
 
 SPEC = EXPERIMENTS / "course.yaml"
 COURSE_SECONDS = {(1, 1): 13.6, (2, 2): 8.6}
 PPO_DEFAULTS = {"train_batch_size_per_learner": 4000, "num_epochs": 30, "minibatch_size": 128}  # RLlib 2.60's
 
 
-def experiment_file(ctx: Context) -> Path:
-    if not ctx.budget.quick:
-        return SPEC
-    return shrunk(SPEC, ctx.work / "specs", iterations=1, repeats=1,
-                  fixed={"train_batch_size_per_learner": 1000, "num_epochs": 3})
-
-
-def per_point(exp_dir: Path) -> dict[tuple[int, int], dict[str, list[float]]]:
-    """(runners, envs) -> lists over repeats of: seconds of all iterations, setup, and the per-iteration
+def per_trial(exp_dir: Path) -> pd.DataFrame:
+    """A row per trial: its (runners, envs), seconds of all its iterations, setup, and the per-iteration
     medians of the sample and learn phases."""
-    points: dict[tuple[int, int], dict[str, list[float]]] = {}
-    for trial_dir in tune_results.trial_dirs(exp_dir):
-        p = tune_results.params(trial_dir)
-        scaling = [r["scaling"] for r in tune_results.result_rows(trial_dir)]
-        entry = points.setdefault((p["num_env_runners"], p["num_envs_per_env_runner"]),
-                                  {"seconds": [], "setup_s": [], "sample_s": [], "learn_s": [], "iterations": []})
-        entry["seconds"].append(sum(s["iter_s"] for s in scaling))
-        entry["setup_s"].append(scaling[0]["setup_s"])
-        entry["sample_s"].append(statistics.median(s["sample_s"] for s in scaling))
-        entry["learn_s"].append(statistics.median(s["learn_s"] for s in scaling))
-        entry["iterations"].append(len(scaling))
-    return points
+    rows = []
+    for trial in sweeps.trials(exp_dir):
+        s = pd.DataFrame([r["scaling"] for r in trial.rows])
+        rows.append({"point": (trial.params["num_env_runners"], trial.params["num_envs_per_env_runner"]),
+                     "seconds": s["iter_s"].sum(), "setup_s": s["setup_s"].iloc[0], "sample_s": s["sample_s"].median(),
+                     "learn_s": s["learn_s"].median(), "iterations": len(s)})
+    return pd.DataFrame(rows)
 
 
 def ppo_settings(exp_dir: Path) -> dict[str, int]:
     """Batch, epochs and minibatch the trials ran with: params.json, else PPO's defaults (the course's)."""
-    params = tune_results.params(tune_results.trial_dirs(exp_dir)[0])
+    params = sweeps.trials(exp_dir)[0].params
     return {key: int(params.get(key) or default) for key, default in PPO_DEFAULTS.items()}
 
 
@@ -73,14 +63,15 @@ def why_text(median: dict, ppo: dict[str, int]) -> str:
 
 
 def run(ctx: Context) -> Outcome:
-    spec = experiment_file(ctx)
+    spec = SPEC if not ctx.quick else shrunk(SPEC, ctx.work / "specs", iterations=1, repeats=1,
+                                                    fixed={"train_batch_size_per_learner": 1000, "num_epochs": 3})
     sweep = sweeps.suite_sweep(spec, ctx.work / "course-results", ctx.work / "course-sweep.log")
-    points = per_point(sweep.exp_dir)
-    median = {key: {k: statistics.median(v) for k, v in entry.items()} for key, entry in points.items()}
-    rows = [[f"{r} x {e}", "; ".join(f"{s:.1f}" for s in points[(r, e)]["seconds"]), f"{median[(r, e)]['seconds']:.1f}",
-             f"{COURSE_SECONDS.get((r, e), float('nan')):.1f}", f"{median[(r, e)]['setup_s']:.1f}",
-             f"{median[(r, e)]['sample_s']:.2f}", f"{median[(r, e)]['learn_s']:.2f}"]
-            for r, e in sorted(points)]
+    trials = per_trial(sweep.exp_dir)
+    median = trials.groupby("point").median().to_dict("index")
+    each = trials.groupby("point")["seconds"].apply(list)
+    rows = [[f"{r} x {e}", "; ".join(f"{s:.1f}" for s in each[(r, e)]), f"{m['seconds']:.1f}",
+             f"{COURSE_SECONDS.get((r, e), float('nan')):.1f}", f"{m['setup_s']:.1f}", f"{m['sample_s']:.2f}",
+             f"{m['learn_s']:.2f}"] for (r, e), m in sorted(median.items())]
     ours = median[(1, 1)]["seconds"] / median[(2, 2)]["seconds"]
     course_ratio = COURSE_SECONDS[(1, 1)] / COURSE_SECONDS[(2, 2)]
     iterations = int(median[(1, 1)]["iterations"])
@@ -90,14 +81,12 @@ def run(ctx: Context) -> Outcome:
         f"minibatch {ppo['minibatch_size']} (PPO's defaults, as in the course, unless --quick), fcnet [32, 32]; "
         f"{iterations} iterations timed after the build, as the course timed them: the sum of scaling/iter_s "
         f"(equal to Tune's time_total_s here). Local Ray with 3 logical CPUs on 2 cores, as the file says.",
-        markdown.table(["env runners x envs", f"our s for {iterations} iterations (each repeat)", "median",
-                        "course s", "build s", "sample s / iteration", "learn s / iteration"], rows,
-                       align_right=(2, 3, 4, 5, 6)),
+        table(["env runners x envs", f"our s for {iterations} iterations (each repeat)", "median", "course s",
+               "build s", "sample s / iteration", "learn s / iteration"], rows, align_right=(2, 3, 4, 5, 6)),
         f"**Ratio 1 x 1 / 2 x 2: ours {ours:.2f}, the course's {course_ratio:.2f}.**",
         why_text(median, ppo),
     ])
-    commands = ["python -m bench --only course",
-                f"scaling-study sweep {relative(spec)} --storage-path TMP --no-analyze"]
+    commands = ["python -m bench --only course", f"scaling-study sweep {relative(spec)} --storage-path TMP --no-analyze"]
     figure = KeyFigure(f"course: {iterations} iterations 1 x 1 / 2 x 2 (course 13.6 / 8.6 s = {course_ratio:.2f})",
                        f"{median[(1, 1)]['seconds']:.1f} / {median[(2, 2)]['seconds']:.1f} s = {ours:.2f}")
     return Outcome(body, [figure], commands)

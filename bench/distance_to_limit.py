@@ -7,22 +7,22 @@ git-ignored); --quick runs a small copy in the scratch directory instead.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from bench import markdown, runner, sweeps, timeline
+from bench import runner, sweeps, timeline
 from bench.context import Context, KeyFigure, Outcome
-from bench.spec_files import EXPERIMENTS, relative, shrunk
-from bench.test_support import REPO
+from bench.experiments import EXPERIMENTS, REPO, relative, shrunk
+from bench.report import table
+from scaling_study.analysis.tune_files import read_suite_files
 
 SPEC = EXPERIMENTS / "frozenlake.yaml"
 
 
 def plan(ctx: Context) -> tuple[Path, Path, Path]:
     """(experiment file, storage path, analysis output directory)."""
-    if ctx.budget.quick:
+    if ctx.quick:
         spec = shrunk(SPEC, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500},
                       search_space={"num_env_runners": "auto", "num_envs_per_env_runner": [4]})
         return spec, ctx.work / "limit-results", ctx.work / "limit-analysis"
@@ -36,7 +36,7 @@ def run(ctx: Context) -> Outcome:
     analysis = runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)),
                           ctx.work / "limit-analyze.log")
     summary = pd.read_csv(out / "summary.csv")
-    calibration = json.loads((sweep.exp_dir / "scaling_study" / "calibration.json").read_text())
+    _, calibration = read_suite_files(sweep.exp_dir)
     fastest = summary.loc[summary["env_steps_per_s"].idxmax()]
     rows = [[r.point, f"{r.cpus:g}", f"{r.sampling_cpus:g}", f"{r.env_steps_per_s:,.0f}", f"{r.limit_env_steps_per_s:,.0f}",
              f"{r.pct_of_limit:.1f}%", f"{r.sample_share:.2f}", f"{r.learn_share:.2f}"] for r in summary.itertuples()]
@@ -48,7 +48,7 @@ def run(ctx: Context) -> Outcome:
         f"{relative(spec)}: {len(sweep.times.trials)} trials; calibrated raw env rate "
         f"{calibration['steps_per_s_per_core']:,.0f} env steps/s on one core (random actions, no RLlib). "
         f"A point's limit is that rate times the CPUs it samples with.",
-        markdown.table(["point", "CPUs", "sampling CPUs", "env steps/s", "limit", "share of limit", "sample share",
+        table(["point", "CPUs", "sampling CPUs", "env steps/s", "limit", "share of limit", "sample share",
                         "learn share"], rows, align_right=(1, 2, 3, 4, 5, 6, 7)),
         f"**Fastest configuration: {fastest['point']}, {fastest['env_steps_per_s']:,.0f} env steps/s = "
         f"{fastest['pct_of_limit']:.1f}% of its limit.** There sampling takes {fastest['sample_share']:.0%} of each "

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.test_support import REPO, end_processes_naming
+from bench.experiments import REPO
+from tests.ray_processes import end_processes, processes_naming  # the test suite's own clean-up, by pid
 
 VENV_BIN = REPO / ".venv" / "bin"
+WORKER_LOG = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) I \d+ \d+\] core_worker_process\.cc:\d+: "
+                        r"Constructing CoreWorkerProcess\. pid: (\d+)")
 
 
 class RunFailed(RuntimeError):
@@ -29,29 +32,18 @@ class RunFailed(RuntimeError):
 @dataclass(frozen=True)
 class WorkerStart:
     pid: int
-    started_at: float
-    """When Ray's core worker in that process was constructed (the interpreter is up, Ray imported)."""
-    actor: str
-    """The actor class it hosts (ImplicitFunc: a Tune trial; SingleAgentEnvRunner, ...), or "" for tasks."""
-
-
-WORKER_LOG = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) I \d+ \d+\] core_worker_process\.cc:\d+: "
-                        r"Constructing CoreWorkerProcess\. pid: (\d+)")
+    started_at: float  # when Ray's core worker in that process was constructed (interpreter up, Ray imported)
+    actor: str  # the actor class it hosts (ImplicitFunc: a Tune trial; SingleAgentEnvRunner, ...), "" for tasks
 
 
 @dataclass
 class Run:
-    command: list[str]
-    started_at: float
-    """Epoch seconds just before the process was launched."""
+    started_at: float  # epoch seconds just before the launch
     ended_at: float
     wall_s: float
-    lines: list[tuple[float, str]] = field(default_factory=list)
-    """(epoch seconds the line arrived, the line) for every stdout line."""
-    ray_sessions: list[str] = field(default_factory=list)
-    """Names of the Ray sessions started under the run's RAY_TMPDIR (they carry their start time)."""
-    workers: list[WorkerStart] = field(default_factory=list)
-    """Every Ray worker process the run started, from its session's logs, in order of start."""
+    lines: list[tuple[float, str]] = field(default_factory=list)  # (epoch seconds it arrived, line) per stdout line
+    ray_sessions: list[str] = field(default_factory=list)  # Ray session names (they carry their start time)
+    workers: list[WorkerStart] = field(default_factory=list)  # Ray worker processes, in order of start
     log: Path | None = None
 
     def first_line(self, prefix: str) -> tuple[float, str] | None:
@@ -69,11 +61,10 @@ def scaling_study(*args: str) -> list[str]:
     return [str(VENV_BIN / "scaling-study"), *args]
 
 
-def run(command: list[str], log: Path, timeout_s: float = 1800, env: dict[str, str] | None = None) -> Run:
-    """Run `command` from the repository root (with `env` added to this process's environment); raise
-    RunFailed (with the log's tail) unless it exits 0."""
+def run(command: list[str], log: Path, timeout_s: float = 1800) -> Run:
+    """Run `command` from the repository root; raise RunFailed (with the log's tail) unless it exits 0."""
     ray_tmp = tempfile.mkdtemp(prefix="rb", dir="/tmp")  # short: Ray's socket paths must stay short
-    env = {**os.environ, **(env or {}), "RAY_TMPDIR": ray_tmp, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "RAY_TMPDIR": ray_tmp, "PYTHONUNBUFFERED": "1"}
     lines: list[tuple[float, str]] = []
     log.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -94,12 +85,12 @@ def run(command: list[str], log: Path, timeout_s: float = 1800, env: dict[str, s
         sessions = sorted(p.name for p in (Path(ray_tmp) / "ray").glob("session_2*"))
         workers = worker_starts(Path(ray_tmp) / "ray")
     finally:
-        end_processes_naming(ray_tmp)
+        end_processes(processes_naming(ray_tmp))
         shutil.rmtree(ray_tmp, ignore_errors=True)
     if code != 0:
         tail = "\n".join(log.read_text().splitlines()[-15:])
         raise RunFailed(f"{' '.join(command)} exited {code} (log: {log}):\n{tail}")
-    return Run(command, started_at, ended_at, wall_s, lines, sessions, workers, log)
+    return Run(started_at, ended_at, wall_s, lines, sessions, workers, log)
 
 
 def _read_lines(process: subprocess.Popen, lines: list[tuple[float, str]]) -> None:
@@ -116,14 +107,12 @@ def worker_starts(ray_dir: Path) -> list[WorkerStart]:
             match = next((m for m in map(WORKER_LOG.match, itertools.islice(lines, 20)) if m), None)
         if match is None:
             continue
-        pid = int(match.group(2))
-        actor = ""
+        pid, actor = int(match.group(2)), ""
         for out in log.parent.glob(f"worker-*-{pid}.out"):
             names = [line.split(":actor_name:", 1)[1].strip() for line in out.read_text(errors="replace").splitlines()
                      if line.startswith(":actor_name:")]
             actor = names[0] if names else actor
-        started = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-        found.append(WorkerStart(pid, started, actor))
+        found.append(WorkerStart(pid, datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp(), actor))
     return sorted(found, key=lambda w: w.started_at)
 
 

@@ -1,21 +1,27 @@
-"""The harness-tax suite arm: a real `scaling_study.sweep.run_sweep` of an experiment file.
+"""The suite as a library: `scaling_study.sweep.run_sweep` of an experiment file, with the SweepOptions
+the CLI does not offer (the harness-tax suite arm; the reuse_actors what-if).
 
-    python -m bench.suite_point bench/specs/harness_tax.yaml STORAGE_DIR
+    python -m bench.suite_point bench/specs/harness_tax.yaml STORAGE_DIR [--reuse-actors]
 
 Writes STORAGE_DIR/<name>/ (a standard Tune directory of the suite); the bench reads its result rows.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 
 def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment")
+    parser.add_argument("storage")
+    parser.add_argument("--reuse-actors", action="store_true", help="Tune's reuse_actors=True (default False)")
+    args = parser.parse_args(argv)
     from scaling_study.spec import load_spec
     from scaling_study.sweep import SweepOptions, run_sweep
 
-    experiment, storage = (argv if argv is not None else sys.argv[1:])[:2]
-    exp_dir = run_sweep(load_spec(experiment), SweepOptions(storage_path=storage), argv=["bench.suite_point", experiment])
+    options = SweepOptions(storage_path=args.storage, reuse_actors=args.reuse_actors)
+    exp_dir = run_sweep(load_spec(args.experiment), options, argv=["bench.suite_point", args.experiment])
     print(f"BENCH_RESULT_DIR {exp_dir}", flush=True)
 
 

@@ -1,9 +1,8 @@
 """Benchmark 2, sweep efficiency: the trials' own time over the sweep's wall time, suite against plain Tune.
 
-Own time of a trial: build + iterations (suite: setup_s + sum of scaling/iter_s; plain script: its
-trainable's build_s + Tune's time_total_s, the sum of the algorithm's time_this_iter_s). Wall time: the
-whole command, end to end, in a subprocess. Goal: the suite at least 0.9, and ahead of the plain script.
-On the 6-trial grid a third arm runs the suite with a proposed change (bench.what_if).
+Own time of a trial: build + iterations. Wall time: the whole command, end to end, in a subprocess.
+Goal: the suite at least 0.9, and ahead of the plain script. On the 6-trial grid a third arm runs the
+suite with Tune's actor reuse on (SweepOptions.reuse_actors).
 """
 
 from __future__ import annotations
@@ -11,98 +10,16 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench import compare, markdown, sweeps, timeline, what_if
+from bench import compare, sweeps, timeline
 from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.spec_files import EXPERIMENTS, SPECS, relative, shrunk
+from bench.experiments import EXPERIMENTS, SPECS, relative, shrunk
+from bench.report import share, table, values_text
 
 GOAL = 0.9
-SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {what_if.REUSE_ACTORS.name}"
-
-
-def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
-    """(label, experiment file, whether to add the what-if arm)."""
-    if not ctx.budget.quick:
-        return [("smoke", EXPERIMENTS / "smoke.yaml", False), ("grid6", SPECS / "grid6.yaml", True)]
-    return [("smoke (quick)", shrunk(EXPERIMENTS / "smoke.yaml", ctx.work / "specs", iterations=2), False),
-            ("grid6 (quick)", shrunk(SPECS / "grid6.yaml", ctx.work / "specs", iterations=2,
-                                     search_space={"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]}), True)]
-
-
-def arms(ctx: Context, label: str, spec: Path, with_what_if: bool) -> dict:
-    slug = label.split()[0]
-
-    def place(arm: str, i: int) -> tuple[Path, Path]:
-        name = f"eff-{slug}-{arm}-{i}"
-        return ctx.work / name, ctx.work / f"{name}.log"
-
-    found = {SUITE: lambda i: sweeps.suite_sweep(spec, *place("suite", i)),
-             PLAIN: lambda i: sweeps.plain_sweep(spec, *place("plain", i))}
-    patched = what_if.patched_copy(what_if.REUSE_ACTORS, ctx.work) if with_what_if else None
-    if patched is not None:
-        found[WHAT_IF] = lambda i: sweeps.suite_sweep(spec, *place("reuse", i), env={"PYTHONPATH": str(patched)})
-    return found
-
-
-def median_segments(runs: list[sweeps.MeasuredSweep]) -> dict[str, float]:
-    per_run = [timeline.segments(r.times) for r in runs]
-    return {name: statistics.median(s[name] for s in per_run) for name in timeline.SEGMENTS}
-
-
-def segment_table(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
-    medians = {arm: median_segments(r) for arm, r in runs.items()}
-    rows = [[name, *(f"{medians[arm][name]:.1f}" for arm in runs)] for name in timeline.SEGMENTS]
-    rows.append(["wall time", *(f"{statistics.median(r.times.wall_s for r in runs[arm]):.1f}" for arm in runs)])
-    return markdown.table(["where the wall time goes (median s over runs)", *runs], rows,
-                          align_right=tuple(range(1, len(runs) + 1)))
-
-
-def runs_table(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
-    rows = [[arm, compare.values_text([r.times.wall_s for r in rs], compare.share),
-             compare.values_text([r.times.own_s for r in rs], compare.share),
-             compare.values_text([r.efficiency for r in rs], compare.share),
-             f"{statistics.median(r.efficiency for r in rs):.2f}"] for arm, rs in runs.items()]
-    return markdown.table(["arm", "wall s (each run)", "trials' own s (each run)", "efficiency (each run)",
-                           "median efficiency"], rows, align_right=(4,))
-
-
-def what_if_text(runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
-    wall = {arm: statistics.median(r.times.wall_s for r in runs[arm]) for arm in (SUITE, WHAT_IF)}
-    between = {arm: median_segments(runs[arm])[timeline.BETWEEN] for arm in (SUITE, WHAT_IF)}
-    own = {arm: statistics.median(r.times.own_s for r in runs[arm]) for arm in (SUITE, WHAT_IF)}
-    return (f"What-if, {what_if.REUSE_ACTORS.name} in sweep.py ({what_if.REUSE_ACTORS.why}): wall time "
-            f"{wall[SUITE]:.1f} -> {wall[WHAT_IF]:.1f} s (median), time between trials {between[SUITE]:.1f} -> "
-            f"{between[WHAT_IF]:.1f} s. The trials' own time falls too ({own[SUITE]:.1f} -> {own[WHAT_IF]:.1f} s): "
-            f"a reused process has RLlib's lazy imports and torch's first-use costs behind it, so the setup_s of "
-            f"a trial that gets a reused actor no longer includes them.")
-
-
-def where_it_goes(label: str, runs: dict[str, list[sweeps.MeasuredSweep]]) -> str:
-    """The suite's overheads of one workload in words, with the trial length 0.9 would need."""
-    seg = median_segments(runs[SUITE])
-    trials = len(runs[SUITE][0].times.trials)
-    fixed, per_trial = timeline.overheads(seg, trials)
-    own_each = seg[timeline.OWN] / trials
-    needed = timeline.own_seconds_needed(GOAL, fixed, per_trial, trials)
-    text = (
-        f"Where the rest of the suite's time goes ({label}, medians): {fixed:.1f} s once per sweep - Python and "
-        f"imports before Ray starts {seg[timeline.BEFORE_RAY]:.1f} s (RLlib and torch are imported there; the "
-        f"plain script pays the same later, in its Tune set-up), Ray start {seg[timeline.RAY_START]:.1f} s, "
-        f"calibration {seg[timeline.CALIBRATION]:.1f} s (the suite's own; the plain script has none), Tune set-up "
-        f"and the first trial's process {seg[timeline.BEFORE_FIRST_TRIAL]:.1f} s, Ray shutdown and exit "
-        f"{seg[timeline.SHUTDOWN]:.1f} s - and {per_trial:.1f} s per trial, mostly its fresh actor importing RLlib "
-        f"and torch ({seg[timeline.ACTOR_IMPORTS] / trials:.1f} s) and the gap before it "
-        f"({seg[timeline.BETWEEN] / max(trials - 1, 1):.1f} s per gap). Against {own_each:.1f} s of own time per "
-        f"trial, that caps the efficiency; {GOAL} would need about {needed:.0f} s of own time per trial with "
-        f"{trials} trials and these overheads."
-    )
-    if WHAT_IF in runs:
-        fixed_w, per_trial_w = timeline.overheads(median_segments(runs[WHAT_IF]), trials)
-        text += (f" With {what_if.REUSE_ACTORS.name} the overhead per trial falls to {per_trial_w:.1f} s "
-                 f"(about {timeline.own_seconds_needed(GOAL, fixed_w, per_trial_w, trials):.0f} s of own time "
-                 f"per trial would then reach {GOAL}).")
-    return text
-
-
+ROUNDS = 3  # --quick: 1
+REUSE = "reuse_actors=True"
+SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {REUSE}"
+Runs = dict[str, list[sweeps.MeasuredSweep]]
 METHOD = (
     "Method. Each arm runs the whole command in a subprocess with a Ray temp dir of its own; wall time is "
     "launch to exit. A trial's own time is its build plus its iterations: for the suite setup_s + the sum of "
@@ -115,12 +32,93 @@ METHOD = (
 )
 
 
+def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
+    """(label, experiment file, whether to add the what-if arm)."""
+    if not ctx.quick:
+        return [("smoke", EXPERIMENTS / "smoke.yaml", False), ("grid6", SPECS / "grid6.yaml", True)]
+    grid = {"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]}
+    return [("smoke (quick)", shrunk(EXPERIMENTS / "smoke.yaml", ctx.work / "specs", iterations=2), False),
+            ("grid6 (quick)", shrunk(SPECS / "grid6.yaml", ctx.work / "specs", iterations=2, search_space=grid), True)]
+
+
+def arms(ctx: Context, label: str, spec: Path, with_what_if: bool) -> dict:
+    def place(arm: str, i: int) -> tuple[Path, Path]:
+        name = f"eff-{label.split()[0]}-{arm}-{i}"
+        return ctx.work / name, ctx.work / f"{name}.log"
+
+    found = {SUITE: lambda i: sweeps.suite_sweep(spec, *place("suite", i)),
+             PLAIN: lambda i: sweeps.plain_sweep(spec, *place("plain", i))}
+    if with_what_if:
+        found[WHAT_IF] = lambda i: sweeps.suite_sweep(spec, *place("reuse", i), reuse_actors=True)
+    return found
+
+
+def median_of(runs: list[sweeps.MeasuredSweep], value) -> float:
+    return statistics.median(value(r) for r in runs)
+
+
+def median_segments(runs: list[sweeps.MeasuredSweep]) -> dict[str, float]:
+    per_run = [timeline.segments(r.times) for r in runs]
+    return {name: statistics.median(s[name] for s in per_run) for name in timeline.SEGMENTS}
+
+
+def runs_table(runs: Runs) -> str:
+    rows = [[arm, *(values_text([value(r) for r in rs], share) for value in (lambda r: r.times.wall_s,
+             lambda r: r.times.own_s, lambda r: r.efficiency)), f"{median_of(rs, lambda r: r.efficiency):.2f}"]
+            for arm, rs in runs.items()]
+    return table(["arm", "wall s (each run)", "trials' own s (each run)", "efficiency (each run)",
+                  "median efficiency"], rows, align_right=(4,))
+
+
+def segment_table(runs: Runs) -> str:
+    medians = {arm: median_segments(r) for arm, r in runs.items()}
+    rows = [[name, *(f"{medians[arm][name]:.1f}" for arm in runs)] for name in timeline.SEGMENTS]
+    rows.append(["wall time", *(f"{median_of(rs, lambda r: r.times.wall_s):.1f}" for rs in runs.values())])
+    return table(["where the wall time goes (median s over runs)", *runs], rows, align_right=range(1, len(runs) + 1))
+
+
+def where_it_goes(label: str, runs: Runs) -> str:
+    """The suite's overheads of one workload in words, with the trial length 0.9 would need."""
+    seg, trials = median_segments(runs[SUITE]), len(runs[SUITE][0].times.trials)
+    fixed, per_trial = timeline.overheads(seg, trials)
+    text = (
+        f"Where the rest of the suite's time goes ({label}, medians): {fixed:.1f} s once per sweep - Python and "
+        f"imports before Ray starts {seg[timeline.BEFORE_RAY]:.1f} s (RLlib and torch are imported there; the plain script "
+        f"pays the same later, in its Tune set-up), Ray start {seg[timeline.RAY_START]:.1f} s, calibration "
+        f"{seg[timeline.CALIBRATION]:.1f} s (the suite's own; the plain script has none), Tune set-up and the first trial's "
+        f"process {seg[timeline.BEFORE_FIRST_TRIAL]:.1f} s, Ray shutdown and exit {seg[timeline.SHUTDOWN]:.1f} s - and "
+        f"{per_trial:.1f} s per trial, mostly its fresh actor importing RLlib and torch "
+        f"({seg[timeline.ACTOR_IMPORTS] / trials:.1f} s) and the gap before it ({seg[timeline.BETWEEN] / max(trials - 1, 1):.1f} s per "
+        f"gap). Against {seg[timeline.OWN] / trials:.1f} s of own time per trial, that caps the efficiency; {GOAL} would need "
+        f"about {timeline.own_seconds_needed(GOAL, fixed, per_trial, trials):.0f} s of own time per trial with "
+        f"{trials} trials and these overheads."
+    )
+    if WHAT_IF not in runs:
+        return text
+    fixed_w, per_trial_w = timeline.overheads(median_segments(runs[WHAT_IF]), trials)
+    return text + (f" With {REUSE} the overhead per trial falls to {per_trial_w:.1f} s (about "
+                   f"{timeline.own_seconds_needed(GOAL, fixed_w, per_trial_w, trials):.0f} s of own time per trial "
+                   f"would then reach {GOAL}).")
+
+
+def what_if_text(runs: Runs) -> str:
+    wall, own = ({arm: median_of(runs[arm], value) for arm in (SUITE, WHAT_IF)}
+                 for value in (lambda r: r.times.wall_s, lambda r: r.times.own_s))
+    between = {arm: median_segments(runs[arm])[timeline.BETWEEN] for arm in (SUITE, WHAT_IF)}
+    return (f"What-if, {REUSE} (SweepOptions.reuse_actors: Tune keeps a finished trial's actor for the next trial "
+            f"that asks for the same resources, instead of ending it and starting (and importing RLlib and torch "
+            f"in) a new process): wall time {wall[SUITE]:.1f} -> {wall[WHAT_IF]:.1f} s (median), time between "
+            f"trials {between[SUITE]:.1f} -> {between[WHAT_IF]:.1f} s. The trials' own time falls too "
+            f"({own[SUITE]:.1f} -> {own[WHAT_IF]:.1f} s): a reused process has RLlib's lazy imports and torch's "
+            f"first-use costs behind it, so the setup_s of a trial that gets a reused actor no longer includes them.")
+
+
 def standing(ratio: float) -> str:
     """Suite against the plain script in words; within 5% counts as level (the runs vary that much)."""
     return "level with" if abs(ratio - 1) <= 0.05 else ("ahead of" if ratio > 1 else "behind")
 
 
-def verdict_text(results: list[tuple[str, compare.Comparison, dict]]) -> str:
+def verdict_text(results: list[tuple[str, compare.Comparison, Runs]]) -> str:
     suite_vs_plain = "; ".join(f"{label}: suite {c.a_median:.2f}, plain {c.b_median:.2f}, so {standing(c.ratio)} it"
                                for label, c, _ in results)
     met = all(c.a_median >= GOAL and c.a_median > c.b_median for _, c, _ in results)
@@ -131,9 +129,9 @@ def verdict_text(results: list[tuple[str, compare.Comparison, dict]]) -> str:
         f"machinery, the same for both: starting Ray and shutting it down, and for every trial a fresh actor "
         f"process that imports RLlib and torch before the trial's own code runs. The one fixed cost the suite "
         f"adds is calibration ({calibration:.1f} s: the limit the report divides by). Ours to remove: a new "
-        f"process per trial (the what-if above, reuse_actors=True; it changes what setup_s means for a trial "
-        f"that gets a warm process, so it is proposed, not applied); calibration could be cached per machine "
-        f"and env. Not ours: Ray start and shutdown, Tune's actor and placement-group lifecycle, the "
+        f"process per trial (the what-if above; the suite arm here runs --cold-processes, while the CLI now "
+        f"reuses processes by default, with setup_s the build alone and startup_s the process start); "
+        f"calibration (now cached per machine, env and versions; this arm's first run measures it). Not ours: Ray start and shutdown, Tune's actor and placement-group lifecycle, the "
         f"interpreter and its imports. What closes the gap: longer trials (see the default experiment's "
         f"efficiency in the next section), a Ray cluster that is already running (--address: no Ray start or "
         f"shutdown inside the sweep), and actor reuse."
@@ -141,34 +139,24 @@ def verdict_text(results: list[tuple[str, compare.Comparison, dict]]) -> str:
 
 
 def run(ctx: Context) -> Outcome:
-    sections, figures, commands = [METHOD], [], ["python -m bench --only sweep_efficiency"]
-    results = []
+    sections, figures, commands, results = [METHOD], [], ["python -m bench --only sweep_efficiency"], []
     for label, spec, with_what_if in workloads(ctx):
-        runs, order = compare.alternate(arms(ctx, label, spec, with_what_if), ctx.budget.efficiency_rounds, ctx.log)
-        comparison = compare.Comparison(SUITE, PLAIN, [r.efficiency for r in runs[SUITE]],
-                                        [r.efficiency for r in runs[PLAIN]], order)
-        met = comparison.a_median >= GOAL and comparison.a_median > comparison.b_median
-        trials = len(runs[SUITE][0].times.trials)
-        sections += [
-            f"### {label}: {relative(spec)}, {trials} trials",
-            f"Run order: {', '.join(order)}.",
-            runs_table(runs),
-            f"**Suite efficiency {comparison.a_median:.2f}** (goal >= {GOAL}), plain Tune {comparison.b_median:.2f}; "
-            f"suite / plain = {comparison.ratio:.2f}: {'met' if met else 'not met'}.",
-            segment_table(runs),
-        ]
-        sections.append(where_it_goes(label, runs))
-        if WHAT_IF in runs:
-            sections.append(what_if_text(runs))
-        results.append((label, comparison, runs))
+        runs, order = compare.alternate(arms(ctx, label, spec, with_what_if), 1 if ctx.quick else ROUNDS, ctx.log)
+        c = compare.Comparison(SUITE, PLAIN, [r.efficiency for r in runs[SUITE]], [r.efficiency for r in runs[PLAIN]])
+        met = c.a_median >= GOAL and c.a_median > c.b_median
+        sections += [f"### {label}: {relative(spec)}, {len(runs[SUITE][0].times.trials)} trials",
+                     f"Run order: {', '.join(order)}.", runs_table(runs),
+                     f"**Suite efficiency {c.a_median:.2f}** (goal >= {GOAL}), plain Tune {c.b_median:.2f}; "
+                     f"suite / plain = {c.ratio:.2f}: {'met' if met else 'not met'}.",
+                     segment_table(runs), where_it_goes(label, runs)]
+        sections += [what_if_text(runs)] if WHAT_IF in runs else []
+        results.append((label, c, runs))
         figures.append(KeyFigure(f"sweep efficiency, {label}: suite (plain Tune)",
-                                 f"{comparison.a_median:.2f} ({comparison.b_median:.2f})",
-                                 f">= {GOAL} and ahead of plain", verdict(met)))
-        commands += [" ".join(["scaling-study", *sweeps.suite_command(Path(relative(spec)), Path("TMP"))[1:]]),
-                     " ".join(["python", *sweeps.plain_command(Path(relative(spec)), Path("TMP"))[1:]])]
+                                 f"{c.a_median:.2f} ({c.b_median:.2f})", f">= {GOAL} and ahead of plain", verdict(met)))
+        shown = Path(relative(spec)), Path("TMP")
+        commands += [" ".join(["scaling-study", *sweeps.suite_command(*shown)[1:]]),
+                     " ".join(["python", *sweeps.plain_command(*shown)[1:]])]
         if WHAT_IF in runs:
-            change = what_if.REUSE_ACTORS
-            commands.append(f"what-if: copy src/scaling_study to DIR/scaling_study, change `{change.old}` to "
-                            f"`{change.new}` in its {change.module}, run the suite command with PYTHONPATH=DIR")
+            commands.append(" ".join(["python", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]))
     sections.append(verdict_text(results))
     return Outcome("\n\n".join(sections), figures, commands)

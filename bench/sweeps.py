@@ -1,5 +1,6 @@
-"""One measured sweep, end to end in a subprocess: the suite's CLI or the plain Tune script, with its
-wall time split into segments (bench.timeline)."""
+"""One measured sweep, end to end in a subprocess: the suite (its CLI, or bench.suite_point for a
+what-if option) or the plain Tune script, with its wall time split into segments (bench.timeline).
+Trial files are read with the analysis' own reader (scaling_study.analysis.tune_files)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import yaml
 
-from bench import runner, tune_results
-from bench.timeline import SweepTimes
+from bench import runner
+from bench.timeline import SweepTimes, TrialTimes
+from scaling_study.analysis.tune_files import TrialFiles, find_trial_dirs, read_trial
+from scaling_study.layout import CALIBRATION, PROVENANCE
 
 SUITE_FINISHED = "trials finished. Tune results"  # the suite's last stdout line before ray.shutdown()
 
@@ -26,31 +29,35 @@ class MeasuredSweep:
         return self.times.efficiency
 
 
-def experiment_name(spec: Path) -> str:
-    return yaml.safe_load(Path(spec).read_text())["name"]
+def trials(exp_dir: Path) -> list[TrialFiles]:
+    """The trials that reported at least one result row."""
+    return [t for t in map(read_trial, find_trial_dirs(Path(exp_dir))) if t.rows]
 
 
-def suite_command(spec: Path, storage: Path, *extra: str) -> list[str]:
-    return runner.scaling_study("sweep", str(spec), "--storage-path", str(storage), "--no-analyze", *extra)
+def suite_command(spec: Path, storage: Path, *extra: str, reuse_actors: bool = False) -> list[str]:
+    if reuse_actors:  # an option of SweepOptions the CLI does not offer
+        return runner.python("-m", "bench.suite_point", str(spec), str(storage), "--reuse-actors", *extra)
+    # The suite's CLI reuses processes by default now; this arm is the cold one the what-if compares with.
+    return runner.scaling_study("sweep", str(spec), "--storage-path", str(storage), "--no-analyze",
+                                "--cold-processes", *extra)
 
 
 def plain_command(spec: Path, storage: Path) -> list[str]:
     return runner.python("-m", "bench.plain_tune", str(spec), str(storage))
 
 
-def suite_sweep(spec: Path, storage: Path, log: Path, *extra: str, env: dict[str, str] | None = None) -> MeasuredSweep:
-    run = runner.run(suite_command(spec, storage, *extra), log, env=env)
-    exp_dir = Path(storage) / experiment_name(spec)
-    finished = run.line_containing(SUITE_FINISHED)
-    plan = run.line_containing("Results: ")  # printed right after Ray started
+def suite_sweep(spec: Path, storage: Path, log: Path, *extra: str, reuse_actors: bool = False) -> MeasuredSweep:
+    run = runner.run(suite_command(spec, storage, *extra, reuse_actors=reuse_actors), log)
+    exp_dir = Path(storage) / yaml.safe_load(Path(spec).read_text())["name"]
+    # The plan line ("... Results: DIR") is printed as soon as ray.init has returned.
+    finished, plan = run.line_containing(SUITE_FINISHED), run.line_containing("Results: ")
     times = SweepTimes(
         launched_at=run.started_at,
         exited_at=run.ended_at,
-        trials=tune_results.suite_trials(exp_dir),
+        trials=[suite_trial_times(t.rows) for t in trials(exp_dir)],
         ray_init_at=_session_start(run),
-        # The plan line is printed as soon as ray.init has returned (Ray logs "Started" a little earlier).
-        ray_ready_at=plan[0] if plan else tune_results.ray_log_time(exp_dir, "Started a local Ray instance"),
-        calibration=tune_results.calibration_window(exp_dir),
+        ray_ready_at=plan[0] if plan else None,
+        calibration=calibration_window(exp_dir),
         finished_at=finished[0] if finished else None,
         actor_started_at=trial_actor_starts(run),
     )
@@ -65,7 +72,7 @@ def plain_sweep(spec: Path, storage: Path, log: Path) -> MeasuredSweep:
     times = SweepTimes(
         launched_at=run.started_at,
         exited_at=run.ended_at,
-        trials=tune_results.plain_trials(exp_dir),
+        trials=[plain_trial_times(t.rows) for t in trials(exp_dir)],
         ray_init_at=_session_start(run) or events.get("imported"),
         ray_ready_at=events.get("ray_started"),
         finished_at=events.get("fit_done"),
@@ -74,11 +81,33 @@ def plain_sweep(spec: Path, storage: Path, log: Path) -> MeasuredSweep:
     return MeasuredSweep(run, exp_dir, times)
 
 
+def suite_trial_times(rows: list[dict]) -> TrialTimes:
+    """A suite trial's times from its scaling/* group (setup_s + iter_s are its own time)."""
+    scaling = [r["scaling"] for r in rows]
+    return TrialTimes(started_at=scaling[0]["trial_started_at"], setup_s=scaling[0]["setup_s"],
+                      iter_s=[s["iter_s"] for s in scaling], last_iter_ended_at=scaling[-1]["iter_ended_at"])
+
+
+def plain_trial_times(rows: list[dict]) -> TrialTimes:
+    """A plain-script trial's times: its trainable's build_s, and the algorithm's time_this_iter_s per row."""
+    return TrialTimes(started_at=rows[0]["trial_started_at"], setup_s=rows[0]["build_s"],
+                      iter_s=[r["time_this_iter_s"] for r in rows], last_iter_ended_at=rows[-1]["iter_ended_at"])
+
+
 def trial_actor_starts(run: runner.Run) -> list[float] | None:
     """Process start of every Tune trial actor (function trainables run in ImplicitFunc actors)."""
-    starts = [w.started_at for w in run.workers if w.actor == "ImplicitFunc"]
-    return starts or None
+    return [w.started_at for w in run.workers if w.actor == "ImplicitFunc"] or None
 
 
 def _session_start(run: runner.Run) -> float | None:
     return runner.session_started_at(run.ray_sessions[0]) if run.ray_sessions else None
+
+
+def calibration_window(exp_dir: Path) -> tuple[float, float] | None:
+    """(start, end) of the suite's calibration: provenance.json is written just before it starts,
+    calibration.json as soon as it ends."""
+    try:
+        return (Path(exp_dir) / PROVENANCE).stat().st_mtime, (Path(exp_dir) / CALIBRATION).stat().st_mtime
+    except OSError:
+        return None
+

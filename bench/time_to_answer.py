@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench import markdown, sweeps
+from bench import report, sweeps
 from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.spec_files import EXPERIMENTS, SPECS, relative, shrunk
-from bench.test_support import REPO
+from bench.experiments import EXPERIMENTS, REPO, SPECS, relative, shrunk
 
 PRECISION = 0.05
 TIME_GOAL = 1 / 3
@@ -67,7 +66,7 @@ def agrees(fast_point: str, full_point: str, full_summary, full_per_seed) -> boo
 def workloads(ctx: Context) -> list[tuple[str, Path]]:
     files = [("default experiment", EXPERIMENTS / "frozenlake.yaml"),
              ("slow_simulator", EXPERIMENTS / "slow_simulator.yaml")]
-    if not ctx.budget.quick:
+    if not ctx.quick:
         return files
     return [(f"{label} (quick)", shrunk(path, ctx.work / "specs", iterations=4)) for label, path in files[:1]]
 
@@ -93,7 +92,7 @@ def race(ctx: Context, label: str, spec: Path) -> tuple[list, KeyFigure, KeyFigu
 
 def running_cluster_efficiency(ctx: Context) -> tuple[str, KeyFigure]:
     """The grid6 sweep joining a Ray that is already up (one node with 2 CPUs, cluster/local.py)."""
-    spec = SPECS / "grid6.yaml" if not ctx.budget.quick else shrunk(
+    spec = SPECS / "grid6.yaml" if not ctx.quick else shrunk(
         SPECS / "grid6.yaml", ctx.work / "specs", iterations=2,
         search_space={"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]})
     state = ctx.work / "cluster.json"
@@ -140,7 +139,7 @@ def run(ctx: Context) -> Outcome:
                                                                       *FULL_FLAGS)[1:]]),
                      f"scaling-study sweep COPY --storage-path TMP2 --no-analyze  (COPY: {relative(spec)} with "
                      f"stop.precision: {PRECISION} and prune: true)"]
-    table = markdown.table(
+    table = report.table(
         ["experiment", "full wall s", "fast wall s", "fast / full", "full trials", "fast trials", "points pruned",
          "full: fastest", "env steps/s", "fast: fastest", "env steps/s", "agree"], rows, align_right=(1, 2, 3))
     ctx.log("  sweep efficiency against a running Ray")

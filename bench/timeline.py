@@ -1,13 +1,13 @@
 """Where a sweep's wall time goes: its end-to-end wall time split into consecutive segments.
 
-Pure functions on timestamps (epoch seconds) gathered elsewhere: from the time each stdout line of the
-sweep arrived, its Ray session's name, the suite's files (provenance.json, calibration.json, ray.log)
-and every trial's result rows. The segments add up to the wall time.
+Pure functions on timestamps (epoch seconds) gathered by bench.sweeps: when each stdout line of the
+sweep arrived, its Ray session's name, the suite's files and every trial's result rows. The segments
+add up to the wall time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 BEFORE_RAY = "Python start-up, imports, checks (until ray.init starts)"
 RAY_START = "Ray start (ray.init)"
@@ -22,14 +22,13 @@ AFTER_LAST = "after the last iteration (stop algorithm, Tune wrap-up, summary)"
 SHUTDOWN = "Ray shutdown and process exit"
 SEGMENTS = (BEFORE_RAY, RAY_START, BEFORE_CALIBRATION, CALIBRATION, BEFORE_FIRST_TRIAL, ACTOR_IMPORTS, OWN, INSIDE,
             BETWEEN, AFTER_LAST, SHUTDOWN)
+PER_TRIAL = (ACTOR_IMPORTS, INSIDE, BETWEEN)
 
 
 @dataclass
 class TrialTimes:
-    started_at: float
-    """When the trial's own code began, in its actor (the suite's trial_started_at)."""
-    setup_s: float
-    """Building the algorithm, env runner actors included."""
+    started_at: float  # when the trial's own code began, in its actor
+    setup_s: float  # building the algorithm, env runner actors included
     iter_s: list[float]
     last_iter_ended_at: float
 
@@ -50,12 +49,10 @@ class SweepTimes:
     ray_init_at: float | None = None
     ray_ready_at: float | None = None
     calibration: tuple[float, float] | None = None
-    finished_at: float | None = None
-    """When the sweep's work was over, before Ray's shutdown (the suite's summary; fit() returning)."""
+    finished_at: float | None = None  # the sweep's work over, before Ray's shutdown
     actor_started_at: list[float] | None = None
-    """When each trial actor's process came up (from Ray's worker logs); fewer than the trials when Tune
-    reused actors; None when unknown (imports are then counted with the segment before each trial)."""
-    notes: list[str] = field(default_factory=list)
+    """When each trial actor's process came up (Ray's worker logs); fewer than the trials when Tune reused
+    actors; None when unknown (imports are then counted with the segment before each trial)."""
 
     @property
     def wall_s(self) -> float:
@@ -78,13 +75,9 @@ def segments(times: SweepTimes) -> dict[str, float]:
         raise ValueError("no trial to place on the timeline")
     calibration_start, calibration_end = times.calibration or (None, None)
     actors = fresh_actor_starts(trials, times.actor_started_at or [])
-    marks = [
-        (BEFORE_RAY, times.ray_init_at),
-        (RAY_START, times.ray_ready_at),
-        (BEFORE_CALIBRATION, calibration_start),
-        (CALIBRATION, calibration_end),
-        (BEFORE_FIRST_TRIAL, actors[0] if actors[0] is not None else trials[0].started_at),
-    ]
+    marks = [(BEFORE_RAY, times.ray_init_at), (RAY_START, times.ray_ready_at),
+             (BEFORE_CALIBRATION, calibration_start), (CALIBRATION, calibration_end),
+             (BEFORE_FIRST_TRIAL, actors[0] if actors[0] is not None else trials[0].started_at)]
     result = dict.fromkeys(SEGMENTS, 0.0)
     previous = times.launched_at
     for label, mark in marks:
@@ -95,12 +88,9 @@ def segments(times: SweepTimes) -> dict[str, float]:
     result[INSIDE] = sum(t.span_s - t.own_s for t in trials)
     result[BETWEEN] = sum((b_actor if b_actor is not None else b.started_at) - a.last_iter_ended_at
                           for a, b, b_actor in zip(trials, trials[1:], actors[1:], strict=False))
-    last_end = trials[-1].last_iter_ended_at
-    if times.finished_at is not None:
-        result[AFTER_LAST] = times.finished_at - last_end
-        result[SHUTDOWN] = times.exited_at - times.finished_at
-    else:
-        result[AFTER_LAST] = times.exited_at - last_end
+    end = times.finished_at if times.finished_at is not None else times.exited_at
+    result[AFTER_LAST] = end - trials[-1].last_iter_ended_at
+    result[SHUTDOWN] = times.exited_at - end
     return result
 
 
@@ -116,15 +106,11 @@ def fresh_actor_starts(trials: list[TrialTimes], actor_starts: list[float]) -> l
     return found
 
 
-PER_TRIAL = (ACTOR_IMPORTS, INSIDE, BETWEEN)
-
-
 def overheads(segment_seconds: dict[str, float], trials: int) -> tuple[float, float]:
-    """(fixed seconds per sweep, overhead seconds per trial) from a sweep's segments: what a trial costs
-    besides its own time (its actor's imports, reporting, the gap before it), and everything else."""
+    """(fixed seconds per sweep, overhead seconds per trial): what a trial costs besides its own time (its
+    actor's imports, reporting, the gap before it), and everything else."""
     per_trial = sum(segment_seconds[name] for name in PER_TRIAL) / trials
-    fixed = sum(segment_seconds.values()) - segment_seconds[OWN] - per_trial * trials
-    return fixed, per_trial
+    return sum(segment_seconds.values()) - segment_seconds[OWN] - per_trial * trials, per_trial
 
 
 def own_seconds_needed(efficiency: float, fixed_s: float, per_trial_s: float, trials: int) -> float:

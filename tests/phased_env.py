@@ -16,6 +16,8 @@ SLOW_STEP_S = 0.010
 
 
 class PhasedFrozenLake(gym.Wrapper):
+    metadata = {"render_modes": []}  # gymnasium.make reads it off the class, where Wrapper has none
+
     def __init__(self, **kwargs):
         super().__init__(gym.make("FrozenLake-v1", **kwargs))
         self.steps = 0

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench import compare, markdown, report, timeline
-from bench.bare_loop import iteration_row, median_throughput
+from bench import compare, report, timeline
 from bench.context import KeyFigure, Outcome
-from bench.grid_file import read_grid
+from bench.experiments import SPECS, read_grid, shrunk
 from bench.runner import session_started_at
-from bench.spec_files import SPECS, shrunk
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,14 +57,14 @@ def test_suite_standing_against_the_plain_script():
 
 
 def test_markdown_table_escapes_pipes_and_aligns_numbers():
-    text = markdown.table(["name", "value"], [["a|b", 1.5]], align_right=(1,))
+    text = report.table(["name", "value"], [["a|b", 1.5]], align_right=(1,))
     assert text.splitlines() == ["| name | value |", "| --- | ---: |", "| a\\|b | 1.5 |"]
 
 
 def test_duration_and_load_text():
-    assert markdown.duration(9.94) == "9.9 s"
-    assert markdown.duration(125) == "2m05s"
-    assert markdown.load_text((0.5, 1.25, 2.0)) == "0.50 / 1.25 / 2.00"
+    assert report.duration(9.94) == "9.9 s"
+    assert report.duration(125) == "2m05s"
+    assert report.load_text((0.5, 1.25, 2.0)) == "0.50 / 1.25 / 2.00"
 
 
 def test_timeline_segments_add_up_to_the_wall_time():
@@ -144,7 +142,7 @@ def test_quick_copies_are_valid_experiment_files(tmp_path):
 
 def test_bare_config_matches_the_suites_config():
     """The harness-tax arms must train the same PPO: every setting that shapes the work is equal."""
-    from bench.bare_config import build_config
+    from bench.bare_loop import build_config
     from scaling_study import ppo
     from scaling_study.spec import load_spec, trial_params
 
@@ -162,6 +160,8 @@ def test_bare_config_matches_the_suites_config():
 
 
 def test_bare_loop_throughput_leaves_warmup_out():
+    from bench.bare_loop import iteration_row, median_throughput
+
     results = [{"env_runners": {"num_env_steps_sampled": 1000}, "time_this_iter_s": s} for s in (4.0, 1.0, 0.5, 2.0)]
     rows = [iteration_row(i, r) for i, r in enumerate(results, 1)]
     assert rows[0] == {"iteration": 1, "env_steps": 1000, "time_this_iter_s": 4.0, "env_steps_per_s": 250.0}
@@ -231,3 +231,23 @@ def test_time_to_answer_agrees_on_the_same_point_or_one_inside_the_fastest_point
     assert not agrees("c", "a", summary, per_seed)  # 80 does not
     with_ci = summary.assign(env_steps_per_s_ci_low=[98.0, 90.0, 70.0], env_steps_per_s_ci_high=[102.0] * 3)
     assert not agrees("b", "a", with_ci, per_seed)  # 97 is below a's interval over seeds, 98-102
+
+
+@pytest.mark.ray
+def test_reuse_actors_option_runs_trials_of_equal_resources_in_one_actor(tmp_path):
+    """The what-if arm (bench.suite_point --reuse-actors -> SweepOptions.reuse_actors): two trials that ask
+    for the same resources run in one Tune trial actor process (Ray's worker logs), where the suite's
+    default starts one per trial."""
+    from bench import runner, sweeps
+
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "tiny", "env": {"id": "FrozenLake-v1"},
+        "search_space": {"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]},
+        "fixed": {"train_batch_size_per_learner": 64, "minibatch_size": 32, "num_epochs": 1, "fcnet_hiddens": [8]},
+        "stop": {"training_iteration": 1}, "warmup_iterations": 0,
+    }))
+    command = sweeps.suite_command(spec, tmp_path / "results", reuse_actors=True)
+    done = runner.run(command, tmp_path / "sweep.log", timeout_s=300)  # ends every process it started
+    assert len(sweeps.trials(tmp_path / "results" / "tiny")) == 2
+    assert [w.actor for w in done.workers].count("ImplicitFunc") == 1

@@ -88,3 +88,32 @@ def test_a_clearly_slower_point_is_not_run_again(tmp_path):
     assert bool(summary.loc[slow_label, "pruned"]) and not bool(summary.loc[fast_label, "pruned"])
     assert summary.loc[slow_label, "repeats"] == 1
     assert "Racing" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_the_searcher_hands_out_rounds_and_leaves_pruned_points_out(tmp_path):
+    from scaling_study.racing import RacingSearcher
+
+    params = [{"point": point, "repeat": repeat} for point in ("fast", "slow") for repeat in range(3)]
+    searcher = RacingSearcher(params, todo=list(range(6)), exp_dir=tmp_path)
+
+    def result(rate: float, warmup: bool = False) -> dict:
+        return {"scaling": {"env_steps_per_s": rate, "warmup": warmup}}
+
+    first = searcher.suggest("t0")
+    second = searcher.suggest("t1")
+    assert (first["trial_index"], second["trial_index"]) == (0, 3)  # round 0: repeat 0 of each point
+    assert searcher.suggest("t2") is None  # round 1 waits for round 0 to finish
+    for rate in (1000, 100, 101, 99):
+        searcher.on_trial_result("t0", result(rate, warmup=rate == 1000))
+    for rate in (50, 52, 48):
+        searcher.on_trial_result("t1", result(rate))
+    searcher.on_trial_complete("t0")
+    assert searcher.suggest("t2") is None  # t1 still running
+    searcher.on_trial_complete("t1")
+    assert searcher.suggest("t2")["trial_index"] == 1  # round 1: slow (48-52 below 99-101) is left out
+    assert searcher.suggest("t3") is None
+    searcher.on_trial_complete("t2")
+    assert searcher.suggest("t4")["trial_index"] == 2
+    searcher.on_trial_complete("t4")
+    assert searcher.suggest("t5") == searcher.FINISHED
+    assert set(json.loads((tmp_path / "scaling_study" / "pruned.json").read_text())) == {"slow"}
