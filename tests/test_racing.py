@@ -96,20 +96,21 @@ def test_the_searcher_hands_out_rounds_and_leaves_pruned_points_out(tmp_path):
     params = [{"point": point, "repeat": repeat} for point in ("fast", "slow") for repeat in range(3)]
     searcher = RacingSearcher(params, todo=list(range(6)), exp_dir=tmp_path)
 
-    def result(rate: float, warmup: bool = False) -> dict:
-        return {"scaling": {"env_steps_per_s": rate, "warmup": warmup}}
+    def result(iteration: int, rate: float) -> dict:  # flattened, as Tune hands rows to a searcher
+        return {"training_iteration": iteration, "scaling/env_steps_per_s": rate, "scaling/warmup": iteration == 1}
 
     first = searcher.suggest("t0")
     second = searcher.suggest("t1")
     assert (first["trial_index"], second["trial_index"]) == (0, 3)  # round 0: repeat 0 of each point
     assert searcher.suggest("t2") is None  # round 1 waits for round 0 to finish
-    for rate in (1000, 100, 101, 99):
-        searcher.on_trial_result("t0", result(rate, warmup=rate == 1000))
-    for rate in (50, 52, 48):
-        searcher.on_trial_result("t1", result(rate))
-    searcher.on_trial_complete("t0")
+    for iteration, rate in enumerate((1000, 100, 101), start=1):
+        searcher.on_trial_result("t0", result(iteration, rate))
+    for iteration, rate in enumerate((1000, 50, 52), start=1):
+        searcher.on_trial_result("t1", result(iteration, rate))
+    # The result that stops a trial reaches the searcher with on_trial_complete only.
+    searcher.on_trial_complete("t0", result(4, 99))
     assert searcher.suggest("t2") is None  # t1 still running
-    searcher.on_trial_complete("t1")
+    searcher.on_trial_complete("t1", result(4, 48))
     assert searcher.suggest("t2")["trial_index"] == 1  # round 1: slow (48-52 below 99-101) is left out
     assert searcher.suggest("t3") is None
     searcher.on_trial_complete("t2")

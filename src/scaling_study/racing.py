@@ -28,6 +28,7 @@ from ray.tune.search import Searcher
 from scaling_study import layout
 from scaling_study.analysis import stats
 from scaling_study.rows import GROUP
+from scaling_study.stopping import metric
 
 
 def _trial_intervals(per_seed: list[np.ndarray]) -> list[tuple[float, float, float]]:
@@ -84,8 +85,14 @@ def write_pruned(exp_dir: Path, pruned: dict[str, dict[str, Any]]) -> None:
 
 
 def measured_rates(rows: list[dict[str, Any]]) -> list[float]:
-    """The env steps/s of a trial's measured (non-warmup) iterations, from its result rows."""
-    return [r[GROUP]["env_steps_per_s"] for r in rows if isinstance(r.get(GROUP), dict) and not r[GROUP]["warmup"]]
+    """The env steps/s of a trial's measured (non-warmup) iterations, from its result rows (nested, as
+    in result.json, or flattened, as Tune hands them to a searcher)."""
+    rates = []
+    for row in rows:
+        rate, warmup = metric(row, f"{GROUP}/env_steps_per_s"), metric(row, f"{GROUP}/warmup")
+        if isinstance(rate, (int, float)) and warmup is False:
+            rates.append(float(rate))
+    return rates
 
 
 class RacingSearcher(Searcher):
@@ -98,7 +105,8 @@ class RacingSearcher(Searcher):
                  finished: dict[int, list[float]] | None = None):
         super().__init__()
         self.params, self.exp_dir = params, Path(exp_dir)
-        self.rates: dict[int, list[float]] = {i: list(r) for i, r in (finished or {}).items()}
+        # trial index -> {training iteration: env steps/s}; finished trials of an earlier run by position
+        self.rates: dict[int, dict[Any, float]] = {i: dict(enumerate(r)) for i, r in (finished or {}).items()}
         self.pruned = read_pruned(self.exp_dir)
         rounds = sorted({params[i]["repeat"] for i in todo})
         self.rounds = [[i for i in todo if params[i]["repeat"] == r] for r in rounds]
@@ -122,16 +130,20 @@ class RacingSearcher(Searcher):
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if trial_id in self.running:
-            self.rates.setdefault(self.running[trial_id], []).extend(measured_rates([result]))
+            for rate in measured_rates([result]):
+                self.rates.setdefault(self.running[trial_id], {})[result.get("training_iteration")] = rate
 
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
+        # Tune hands the result that stopped the trial to this call only, not to on_trial_result.
+        if result:
+            self.on_trial_result(trial_id, result)
         self.running.pop(trial_id, None)
 
     def _decide(self) -> None:
         """Between rounds: prune what the seeds so far show clearly slower (decisions are never undone)."""
         per_point: dict[str, list[list[float]]] = {}
         for index, rates in self.rates.items():
-            per_point.setdefault(self.params[index]["point"], []).append(rates)
+            per_point.setdefault(self.params[index]["point"], []).append(list(rates.values()))
         before = len(self.pruned)
         for point, evidence in points_to_prune(per_point).items():
             if point not in self.pruned:
