@@ -157,6 +157,6 @@ def run(ctx: Context) -> Outcome:
         commands += [" ".join(["scaling-study", *sweeps.suite_command(*shown)[1:]]),
                      " ".join(["python", *sweeps.plain_command(*shown)[1:]])]
         if WHAT_IF in runs:
-            commands.append(" ".join(["python", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]))
+            commands.append(" ".join(["scaling-study", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]))
     sections.append(verdict_text(results))
     return Outcome("\n\n".join(sections), figures, commands)

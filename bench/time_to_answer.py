@@ -73,9 +73,10 @@ def workloads(ctx: Context) -> list[tuple[str, Path]]:
 
 def race(ctx: Context, label: str, spec: Path) -> tuple[list, KeyFigure, KeyFigure]:
     slug = Path(spec).stem
-    full = sweeps.suite_sweep(spec, ctx.work / f"tta-{slug}-full", ctx.work / f"tta-{slug}-full.log", *FULL_FLAGS)
+    full = sweeps.suite_sweep(spec, ctx.work / f"tta-{slug}-full", ctx.work / f"tta-{slug}-full.log", "--recalibrate")
     fast_spec = fast_copy(spec, ctx.work / "specs")
-    fast = sweeps.suite_sweep(fast_spec, ctx.work / f"tta-{slug}-fast", ctx.work / f"tta-{slug}-fast.log")
+    fast = sweeps.suite_sweep(fast_spec, ctx.work / f"tta-{slug}-fast", ctx.work / f"tta-{slug}-fast.log",
+                              reuse_actors=True)
     full_summary, full_point, full_seeds = answer(full.exp_dir)
     fast_summary, fast_point, _ = answer(fast.exp_dir)
     same = agrees(fast_point, full_point, full_summary, full_seeds)
@@ -103,7 +104,8 @@ def running_cluster_efficiency(ctx: Context) -> tuple[str, KeyFigure]:
         raise RuntimeError(f"cluster/local.py up failed: {up.stderr.strip()[-300:]}")
     address = yaml.safe_load(state.read_text())["address"]
     try:
-        joined = sweeps.suite_sweep(spec, ctx.work / "tta-joined", ctx.work / "tta-joined.log", "--address", address)
+        joined = sweeps.suite_sweep(spec, ctx.work / "tta-joined", ctx.work / "tta-joined.log", "--address", address,
+                                    reuse_actors=True)
     finally:
         subprocess.run([*local, "down", "--state", str(state)], cwd=REPO, capture_output=True, timeout=120)
     plain = sweeps.plain_sweep(spec, ctx.work / "tta-plain", ctx.work / "tta-plain.log")
@@ -136,7 +138,7 @@ def run(ctx: Context) -> Outcome:
         rows.append(row)
         figures += [ratio_figure, same_figure]
         commands += [" ".join(["scaling-study", *sweeps.suite_command(Path(relative(spec)), Path("TMP"),
-                                                                      *FULL_FLAGS)[1:]]),
+                                                                      "--recalibrate")[1:]]),
                      f"scaling-study sweep COPY --storage-path TMP2 --no-analyze  (COPY: {relative(spec)} with "
                      f"stop.precision: {PRECISION} and prune: true)"]
     table = report.table(
