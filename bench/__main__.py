@@ -25,6 +25,7 @@ from bench import (
     course,
     distance_to_limit,
     harness_tax,
+    model_check,
     report,
     sweep_efficiency,
     time_to_answer,
@@ -39,6 +40,7 @@ BENCHMARKS = {
     "distance_to_limit": ("Distance to the limit: the default experiment", distance_to_limit.run),
     "course": ("The course, reproduced", course.run),
     "analysis_speed": ("Analysis speed: 100 trials x 20 iterations", analysis_speed.run),
+    "model_check": ("The iteration model's self-check", model_check.run),
     "time_to_answer": ("Time to answer: full grid against precision stopping and racing", time_to_answer.run),
 }
 

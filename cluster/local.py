@@ -224,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpus", type=float, default=1, help="logical CPUs per worker node (default: 1)")
     parser.add_argument("--head-cpus", type=float, default=1, help="logical CPUs of the head node (default: 1)")
     args = parser.parse_args(argv)
+    if not sys.platform.startswith("linux"):
+        print(f"cluster/local.py needs Linux (it finds the cluster's processes under /proc); this is {sys.platform}. "
+              "On macOS start a cluster with `ray start --head` and pass its address with RAY_ADDRESS.", file=sys.stderr)
+        return 2
     if args.action == "up":
         started = time.time()
         state = up(args.state, args.workers, args.cpus, args.head_cpus)

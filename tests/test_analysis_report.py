@@ -23,6 +23,9 @@ SUMMARY_CSV_COLUMNS = {
     "other_share", "setup_s", "cv", "pct_of_limit",
 }
 TRIALS_CSV_COLUMNS = {"trial_id", "point", "status", "errored", "restarts", "nodes", "started_at", "ended_at"}
+# The suite fixture has two points on one node: too few for the model, one node count to compare.
+MODEL_FIGURES = {"measured_vs_predicted", "model_curve"}
+SUITE_FIGURES = set(FIGURES) - MODEL_FIGURES - {"throughput_by_nodes"}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,8 @@ def assert_valid_png(path, size=(750, 460)):
 
 
 def test_every_figure_is_written_as_valid_png_and_svg(suite_report):
-    for name in FIGURES:
+    assert {p.stem for p in suite_report.glob("*.png")} == SUITE_FIGURES
+    for name in SUITE_FIGURES:
         assert_valid_png(suite_report / f"{name}.png")
         assert ET.parse(suite_report / f"{name}.svg").getroot().tag.endswith("svg")
 
@@ -65,14 +69,15 @@ def test_report_markdown_says_what_matters(suite_report):
     assert "Bottleneck: Learning takes 70% of each iteration" in report
     assert "throughput varies 16% across repeats" in report
     assert "the fastest point reaches 4.0% of its limit" in report
-    assert "Amdahl self-check" in report
-    for name in FIGURES:
+    assert "Amdahl fit: not done (2 CPU count(s) measured" in report and "serial fraction" not in report
+    assert "Model self-check: not done" in report
+    for name in SUITE_FIGURES:
         assert f"]({name}.png)" in report
 
 
 def test_report_html_is_self_contained(suite_report):
     page = (suite_report / "report.html").read_text()
-    assert page.count("<img src='data:image/png;base64,") == len(FIGURES)
+    assert page.count("<img src='data:image/svg+xml;base64,") == len(SUITE_FIGURES)
     assert "http://" not in page and "https://" not in page and "<script" not in page
 
 
@@ -88,7 +93,7 @@ def test_default_out_dir_and_last_line_is_the_report(tmp_path, monkeypatch, caps
 def test_foreign_dirs_report_without_node_figure(fixture, tmp_path):
     assert analyze_command(str(fixture), str(tmp_path)) == 0
     written = {p.stem for p in tmp_path.glob("*.png")}
-    assert written == set(FIGURES) - {"throughput_by_nodes"}
+    assert written == set(FIGURES) - MODEL_FIGURES - {"throughput_by_nodes"}
     report = (tmp_path / "report.md").read_text()
     assert "machine unknown (host vm) | Ray version unknown" in report
     assert "Phase times are unavailable" in report
@@ -111,7 +116,8 @@ def test_plots_draw_on_a_given_ax():
     ax = Figure().add_subplot()
     assert plots.plot_speedup(summary, experiment.grid, AmdahlFit(0.2, 5.0), ax=ax) is ax
     ax = Figure().add_subplot()
-    assert plots.plot_return_vs_time(experiment.iterations, ax=ax) is ax and len(ax.lines) == 4
+    # one median line per point (two points, two seeds each), not one per trial
+    assert plots.plot_return_vs_time(experiment.iterations, ax=ax) is ax and len(ax.lines) == 2
 
 
 def test_hundred_trials_of_twenty_iterations_analyse(tmp_path, capsys):

@@ -251,3 +251,15 @@ def test_reuse_actors_option_runs_trials_of_equal_resources_in_one_actor(tmp_pat
     done = runner.run(command, tmp_path / "sweep.log", timeout_s=300)  # ends every process it started
     assert len(sweeps.trials(tmp_path / "results" / "tiny")) == 2
     assert [w.actor for w in done.workers].count("ImplicitFunc") == 1
+
+
+def test_model_check_reads_the_median_error_and_whether_the_fastest_is_named_right():
+    import pandas as pd
+
+    from bench.model_check import check
+
+    summary = pd.DataFrame({"point": ["a", "b", "c"], "env_steps_per_s": [100.0, 300.0, 200.0],
+                            "predicted_env_steps_per_s": [110.0, 240.0, 250.0],
+                            "prediction_error_pct": [10.0, -20.0, 25.0]})
+    assert check(summary) == {"points": 3, "median": 20.0, "worst": 25.0, "measured_fastest": "b",
+                              "predicted_fastest": "c"}

@@ -48,7 +48,9 @@ def rows_of(trial_dir: Path) -> list[dict]:
 
 
 def trial_dir_of(exp_dir: Path, index: int) -> Path:
-    return next(p for p in exp_dir.glob(f"*trial_index={index}_*") if (p / "params.json").exists())
+    """Directories are named by their settings (trial_names.py): find the trial by its params."""
+    return next(p for p in exp_dir.glob("*/params.json")
+                if json.loads(p.read_text()).get("trial_index") == index).parent
 
 
 def test_a_killed_env_runner_is_restarted_or_errors_its_trial_and_the_sweep_goes_on(tmp_path, ray_tmp):
@@ -70,7 +72,9 @@ def test_a_killed_env_runner_is_restarted_or_errors_its_trial_and_the_sweep_goes
         out, exp_dir = sweep(tmp_path, spec)
     finally:
         killer.stop()
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    # one trial errored: the sweep went on, then said so last and exited 1
+    assert out.returncode == 1, out.stdout[-3000:] + out.stderr[-3000:]
+    assert out.stderr.splitlines()[-1].startswith("scaling-study: 1 of 2 trials errored"), out.stderr[-3000:]
     assert len(killer.killed) == 2, f"killed {killer.killed}\n{out.stdout}"
 
     # restart off: the trial errored with Ray's own reason, and nothing of it counts as finished
@@ -109,7 +113,8 @@ def test_a_stalled_trial_stops_at_trial_timeout_s_and_the_sweep_goes_on(tmp_path
         "trial_timeout_s": 8,
     }
     out, exp_dir = sweep(tmp_path, spec)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert out.returncode == 1, out.stdout[-3000:] + out.stderr[-3000:]
+    assert out.stderr.splitlines()[-1].startswith("scaling-study: 1 of 3 trials errored"), out.stderr[-3000:]
     error = (trial_dir_of(exp_dir, 1) / "error.txt").read_text().strip().splitlines()[-1]
     assert "TrialTimeout: trial_timeout_s=8 reached after" in error and "iteration 1 had not returned" in error
     assert sorted(finished_trials(exp_dir)) == [0, 2], "the sweep went on after the stalled trial"

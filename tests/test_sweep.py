@@ -57,7 +57,7 @@ def test_sweep_writes_a_standard_tune_directory_with_provenance(tiny_sweep):
     for trial in dirs:
         assert {"params.json", "result.json", "progress.csv"} <= {p.name for p in trial.iterdir()}
         assert not list(trial.glob("checkpoint_*")), "no checkpoints unless asked for"
-        assert not list(trial.glob("events.out.tfevents*"))
+        assert list(trial.glob("events.out.tfevents*")), "TensorBoard event files (their content: test_own_env.py)"
     prov = json.loads((tiny_sweep / "scaling_study" / "provenance.json").read_text())
     assert prov["spec"]["name"] == "tiny" and prov["versions"]["ray"] == "2.60.0"
     assert prov["machine"]["cpu_count"] == os.cpu_count() and prov["command"] == "test"

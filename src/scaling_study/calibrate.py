@@ -16,6 +16,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from scaling_study.envs import make_env
 from scaling_study.provenance import cpu_model
+from scaling_study.sampling_model import sampler_key
 
 
 def raw_step_rate(env_config: dict[str, Any], seconds: float = 1.0) -> float:
@@ -62,8 +63,10 @@ def _measure_on_node(env_config: dict[str, Any], seconds: float) -> dict[str, An
     }
 
 
-def calibrate(env_config: dict[str, Any], seconds: float = 1.0) -> dict[str, Any]:
+def calibrate(env_config: dict[str, Any], trial_params: list[dict[str, Any]] | None = None,
+              seconds: float = 1.0) -> dict[str, Any]:
     """Measure every alive node (Ray must be running); the median is the figure used for limits.
+    With the grid's `trial_params`, also the bare sampler ceiling of each of its sampler configurations.
 
     Nodes are measured one after another: nodes of a local test cluster share this machine's cores.
     """
@@ -76,10 +79,99 @@ def calibrate(env_config: dict[str, Any], seconds: float = 1.0) -> dict[str, Any
         )
         for n in nodes
     ]
-    return {
+    calibration = {
         "env_id": env_config["id"],
         "step_cost": env_config.get("step_cost"),
         "seconds_per_node": seconds,
         "nodes": results,
         "steps_per_s_per_core": statistics.median(r["steps_per_s"] for r in results),
     }
+    if trial_params:
+        calibration["sampler_ceilings"] = sampler_ceilings(trial_params)
+    return calibration
+
+
+# --- The second calibration: RLlib's own sampler ceiling -------------------------------------------
+# A bare SingleAgentEnvRunner built from a trial's own params (same env and step cost, same envs per
+# runner and vectorize mode, same connector and model), sampling with its policy and learning nothing.
+# Every sampler in the sweep runs under this ceiling; the gap to the raw env rate is RLlib's per-step cost.
+
+WARMUP_VECTOR_STEPS = 5
+LONGEST_SAMPLER_CALIBRATION_S = 6.0  # a slower configuration (say a 30 s step) is not calibrated
+
+
+def expected_vector_step_s(params: dict[str, Any]) -> float:
+    """A guess at one vector step's time, for budgets: the step costs paid in turn plus 2 ms standing in
+    for RLlib's own cost."""
+    cost = (params.get("step_cost") or {}).get("seconds", 0.0)
+    waits = 1 if params.get("gym_env_vectorize_mode") == "async" else params.get("num_envs_per_env_runner", 1)
+    return waits * cost + 0.002
+
+
+def vector_steps_for(params: dict[str, Any], seconds: float, most: int = 300, fewest: int = 10) -> int:
+    """A step-count budget: a costly step would make a time budget alone overrun (one vector step of
+    four sync 50 ms envs is 0.2 s)."""
+    return max(fewest, min(most, int(seconds / expected_vector_step_s(params))))
+
+
+def bare_runner_sample(params: dict[str, Any], vector_steps: int,
+                       warmup_vector_steps: int = WARMUP_VECTOR_STEPS) -> dict[str, Any]:
+    """A bare env runner sampling in this process: seconds per vector step (env steps counted by RLlib /
+    envs per runner) and the share of an env's loop turns spent on resets (RLlib resets an ended
+    episode's env on the next turn, without stepping it)."""
+    import torch
+    from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
+
+    from scaling_study import envs, ppo
+
+    envs.register()
+    config = ppo.build_config({**params, "num_env_runners": 0})
+    runner = SingleAgentEnvRunner(config=config)
+    num_envs = config.num_envs_per_env_runner
+    try:
+        torch.manual_seed(0)
+        runner.sample(num_timesteps=warmup_vector_steps * num_envs)  # first forward passes, env resets
+        start = time.perf_counter()
+        episodes = runner.sample(num_timesteps=vector_steps * num_envs)
+        seconds = time.perf_counter() - start
+    finally:
+        runner.stop()
+    steps = sum(len(e) for e in episodes)
+    resets = sum(e.is_done for e in episodes)
+    return {"seconds_per_vector_step": seconds / (steps / num_envs), "reset_share": float(resets / (steps + resets)),
+            "torch_threads": torch.get_num_threads()}
+
+
+@ray.remote(num_cpus=1)
+def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dict[str, dict[str, Any]]:
+    out = {}
+    for key, params in configs.items():
+        steps = vector_steps_for(params, seconds)
+        if (steps + WARMUP_VECTOR_STEPS) * expected_vector_step_s(params) > LONGEST_SAMPLER_CALIBRATION_S:
+            out[key] = {"skipped": f"steps too slow to calibrate within {LONGEST_SAMPLER_CALIBRATION_S:g} s"}
+            continue
+        sampled = bare_runner_sample(params, steps)
+        # RLlib's own time per vector step, with free env steps: the sampling model's overhead
+        free_params = {**params, "step_cost": None}
+        free = bare_runner_sample(free_params, vector_steps_for(free_params, seconds)) if (
+            params.get("step_cost") or {}).get("seconds") else sampled
+        out[key] = {
+            "num_envs_per_env_runner": params.get("num_envs_per_env_runner", 1),
+            "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
+            "step_cost": params.get("step_cost"),
+            "vector_steps": steps,
+            **sampled,
+            "overhead_s_per_vector_step": free["seconds_per_vector_step"],
+            "env_steps_per_s_per_runner": params.get("num_envs_per_env_runner", 1) / sampled["seconds_per_vector_step"],
+        }
+    return out
+
+
+def sampler_ceilings(trial_params: list[dict[str, Any]], seconds: float = 0.5) -> dict[str, Any]:
+    """One bare-runner measurement per distinct (envs per runner, vectorize mode, step cost) of the grid, in one
+    1-CPU Ray worker (Ray must be running), keyed by `sampler_key`."""
+    configs = {}
+    for params in trial_params:
+        configs.setdefault(sampler_key(params.get("num_envs_per_env_runner", 1),
+                                       params.get("gym_env_vectorize_mode"), params.get("step_cost")), params)
+    return {"seconds_per_config": seconds, "configs": ray.get(_sampler_ceilings.remote(configs, seconds))}

@@ -1,7 +1,8 @@
-"""Calibration measured once per machine, env, step cost and software versions, then reused.
+"""Calibration measured once per machine, env, step cost, grid and software versions, then reused.
 
-A thin layer around `calibrate.calibrate`: the key names everything that changes the raw env rate (the
-machine or the cluster's nodes, the env and its step cost, Python, Ray, gymnasium and numpy), and the
+A thin layer around `calibrate.calibrate`: the key names everything that changes what it measures (the
+machine or the cluster's nodes, the env and its step cost, the grid's sampler configurations, Python,
+Ray, gymnasium and numpy), and the
 cached file is what `calibrate` returned, plus where it came from. `--recalibrate` measures afresh and
 replaces the cached file. The cache lives in $SCALING_STUDY_CACHE_DIR, else $XDG_CACHE_HOME/scaling-study,
 else ~/.cache/scaling-study.
@@ -29,9 +30,18 @@ def cache_dir() -> Path:
     return Path(base) / "scaling-study"
 
 
-def cache_key(env_config: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the raw env rate depends on. `nodes`: Ray's alive nodes (address and CPUs of each)."""
+# Keys of a trial's params that do not change what calibration measures.
+PER_TRIAL = ("seed", "repeat", "trial_index", "point", "trial_timeout_s", "warmup_iterations")
+
+
+def cache_key(env_config: dict[str, Any], nodes: list[dict[str, Any]],
+              trial_params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the calibration depends on. `nodes`: Ray's alive nodes (address and CPUs of each);
+    `trial_params`: the grid, whose sampler configurations calibrate also measures."""
+    grid = sorted({json.dumps({k: v for k, v in p.items() if k not in PER_TRIAL}, sort_keys=True, default=str)
+                   for p in trial_params or []})
     return {
+        "grid": grid,
         "machine": {"hostname": platform.node(), "cpu_model": cpu_model(), "cpu_count": os.cpu_count()},
         "nodes": sorted((n.get("NodeManagerAddress"), n.get("Resources", {}).get("CPU")) for n in nodes),
         "env": env_config,
@@ -45,14 +55,15 @@ def cache_path(key: dict[str, Any]) -> Path:
     return cache_dir() / "calibration" / f"{key['env'].get('id', 'env')}-{digest}.json"
 
 
-def calibration(env_config: dict[str, Any], recalibrate: bool = False) -> dict[str, Any]:
+def calibration(env_config: dict[str, Any], trial_params: list[dict[str, Any]] | None = None,
+                recalibrate: bool = False) -> dict[str, Any]:
     """The calibration for this env on the running Ray's nodes: from the cache, or measured and cached.
     The result's `cache` entry says which (`hit`), where the file is, and when it was measured."""
     import ray
 
     from scaling_study import calibrate
 
-    key = cache_key(env_config, [n for n in ray.nodes() if n.get("Alive")])
+    key = cache_key(env_config, [n for n in ray.nodes() if n.get("Alive")], trial_params)
     path = cache_path(key)
     if not recalibrate:
         try:
@@ -60,7 +71,7 @@ def calibration(env_config: dict[str, Any], recalibrate: bool = False) -> dict[s
             return {**cached, "cache": {**cached["cache"], "hit": True}}
         except (OSError, ValueError, KeyError, TypeError):
             pass  # not cached yet, or a damaged file: measure
-    measured = calibrate.calibrate(env_config)
+    measured = calibrate.calibrate(env_config, trial_params)
     entry = {"path": str(path), "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), "key": key}
     try:

@@ -1,6 +1,7 @@
-"""`scaling-study sweep | analyze | calibrate | validate`: the command line.
+"""`scaling-study sweep | analyze | predict | calibrate | validate`: the command line.
 
-User mistakes end in one line on stderr and exit status 2, never a traceback.
+Exit status: 0 done; 1 a sweep ran but some trial errored; 2 a user mistake (one line on stderr, never a
+traceback); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 
 from scaling_study.errors import UsageError, UserMistake
 
+TRIALS_ERRORED = 1
 USAGE_ERROR = 2
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
@@ -19,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but its errors are one line (not usage + error) and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"scaling-study: {message} (see scaling-study {self.prog.split()[-1]} --help)", file=sys.stderr)
+        print(f"scaling-study: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(USAGE_ERROR)
 
 
@@ -39,8 +41,15 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return f"scaling-study {version('scaling-study')} (ray {version('ray')}, torch {version('torch')})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="scaling-study", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sweep = commands.add_parser("sweep", help="run an experiment file as a Ray Tune sweep")
@@ -49,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--name", help="experiment name (default: the file's name:)")
     sweep.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or None,
                        help="join a running Ray cluster (default: $RAY_ADDRESS; else start a local Ray)")
-    sweep.add_argument("--num-cpus", type=_positive_float,
+    # Whole numbers only: Ray's CPU count is an int, and the fit check must use the count Ray gets.
+    sweep.add_argument("--num-cpus", type=_positive_int,
                        help="logical CPUs for the local Ray; more than the cores is a deliberate oversubscription")
     sweep.add_argument("--max-concurrent-trials", type=_positive_int,
                        help="trials at once (default: the file's, else 1, so trials never share cores)")
@@ -68,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
     analyze.add_argument("--out", help="output directory (default: analysis/<experiment name>)")
+
+    predict = commands.add_parser(
+        "predict", help="what the iteration model fitted to RESULTS expects on more CPUs or a cluster (not measured)")
+    predict.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
+    predict.add_argument("--cpus", type=_positive_float, help="CPUs of one machine, e.g. 8")
+    predict.add_argument("--nodes", type=_positive_int, help="nodes of a cluster (with --cpus-per-node)")
+    predict.add_argument("--cpus-per-node", type=_positive_float, help="CPUs of each node (with --nodes)")
 
     calibrate = commands.add_parser("calibrate", help="raw env steps/s on one core of each node (the physical limit)")
     calibrate.add_argument("--env", default="FrozenLake-v1", help="gymnasium env id (default: FrozenLake-v1)")
@@ -122,17 +139,43 @@ def _sweep(args: argparse.Namespace) -> int:
     if options.address and options.num_cpus:
         raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
     exp_dir = run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])
-    if args.no_analyze:
-        return 0
-    from scaling_study.analysis.command import analyze_command
+    status = 0
+    if not args.no_analyze:
+        from scaling_study.analysis.command import analyze_command
 
-    return analyze_command(str(exp_dir), None)
+        status = analyze_command(str(exp_dir), None)
+    return _errored_status(exp_dir) or status
+
+
+def _errored_status(exp_dir) -> int:
+    """A sweep whose trials errored did not answer its question: say so last, and exit 1."""
+    from scaling_study.sweep import trial_counts
+
+    finished, errored = trial_counts(exp_dir)
+    if not errored:
+        return 0
+    sys.stdout.flush()  # the count must come last, after the report's lines
+    print(f"scaling-study: {errored} of {finished + errored} trials errored (see error.txt in their trial "
+          f"directories under {exp_dir})", file=sys.stderr)
+    return TRIALS_ERRORED
 
 
 def _analyze(args: argparse.Namespace) -> int:
     from scaling_study.analysis.command import analyze_command
 
     return analyze_command(args.results_dir, args.out)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from scaling_study.analysis.predict import Machine, predict_command
+
+    if args.cpus and (args.nodes or args.cpus_per_node):
+        raise UsageError("predict: give either --cpus N (one machine) or --nodes K --cpus-per-node C (a cluster)")
+    if args.cpus:
+        return predict_command(args.results_dir, Machine(1, args.cpus))
+    if args.nodes and args.cpus_per_node:
+        return predict_command(args.results_dir, Machine(args.nodes, args.cpus_per_node))
+    raise UsageError("predict: expected --cpus N, or --nodes K with --cpus-per-node C")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -164,10 +207,12 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from scaling_study.resources import local_cpus
     from scaling_study.spec import grid_points, load_spec
+    from scaling_study.sweep import check_envs  # not check_configs: validate runs without Ray
 
     for path in args.experiments:
         spec = load_spec(path)
         cpus = local_cpus(spec.num_cpus)
+        check_envs(spec, cpus)
         points = len(grid_points(spec, cpus))
         print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) with {cpus:g} local CPUs)")
         if args.show_config:
@@ -188,7 +233,7 @@ def _show_config(spec, cpus: float) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-COMMANDS = {"sweep": _sweep, "analyze": _analyze, "calibrate": _calibrate, "validate": _validate}
+COMMANDS = {"sweep": _sweep, "analyze": _analyze, "predict": _predict, "calibrate": _calibrate, "validate": _validate}
 
 
 if __name__ == "__main__":

@@ -172,17 +172,17 @@ def _probe(address: str) -> dict:
     return {"nodes": nodes}
 
 
-def start_or_join(address: str | None, num_cpus: float | None, quiet: bool) -> ClusterInfo:
+def start_or_join(address: str | None, num_cpus: int | None, quiet: bool, runtime_env: dict | None = None) -> ClusterInfo:
     """Join the cluster at `address`, or start a local Ray bound to 127.0.0.1 with no dashboard.
 
     Token authentication, which Ray 2.60 turns on for clusters it starts, is left on. Call `preflight`
     first when joining: ray.init alone can hang for minutes on a bad address.
     """
-    common = dict(include_dashboard=False, log_to_driver=not quiet, configure_logging=not quiet)
+    common = dict(include_dashboard=False, log_to_driver=not quiet, configure_logging=not quiet, runtime_env=runtime_env)
     if address:
         ray.init(address=address, **common)
     else:
-        ray.init(num_cpus=num_cpus and int(num_cpus), _node_ip_address="127.0.0.1", **common)
+        ray.init(num_cpus=num_cpus, _node_ip_address="127.0.0.1", **common)
     return describe(address, num_cpus)
 
 

@@ -35,8 +35,10 @@ class Call:
 
 
 def env_config(params: dict[str, Any]) -> dict[str, Any]:
-    """The env creator's config (envs.make_env): gymnasium id, its keyword arguments, the step cost."""
-    return {"id": params["env_id"], "kwargs": params.get("env_config") or {}, "step_cost": params.get("step_cost")}
+    """The env creator's config (envs.make_env): gymnasium id, its keyword arguments, the step cost, and
+    the modules that register the env (imported first in every process that makes it)."""
+    return {"id": params["env_id"], "kwargs": params.get("env_config") or {}, "step_cost": params.get("step_cost"),
+            "imports": params.get("env_imports") or []}
 
 
 def config_calls(params: dict[str, Any]) -> list[Call]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from scaling_study.env_imports import import_in_worker
+
 ENV_NAME = "scaling_study_env"
 
 
@@ -36,7 +38,9 @@ class StepCost(gym.Wrapper):
 
 
 def make_env(env_config: dict[str, Any]) -> gym.Env:
-    """Build `{"id": ..., "kwargs": {...}, "step_cost": {...} | None}` as a gymnasium env."""
+    """Build `{"id": ..., "kwargs": {...}, "step_cost": {...} | None, "imports": [...]}` as a gymnasium
+    env; the modules in "imports" register envs and are imported first (in whatever process this runs)."""
+    import_in_worker(env_config.get("imports") or [])
     env = gym.make(env_config["id"], **(env_config.get("kwargs") or {}))
     cost = env_config.get("step_cost")
     if cost and cost["seconds"] > 0:
@@ -59,3 +63,29 @@ def needs_flattening(env_config: dict[str, Any]) -> bool:
         return not isinstance(env.observation_space, gym.spaces.Box) or len(env.observation_space.shape) != 1
     finally:
         env.close()
+
+
+# Spaces RLlib's default models take once FlattenObservations has made them one vector: Discrete and
+# MultiDiscrete are one-hot encoded, Box (images too: an MLP over their pixels) and MultiBinary flattened.
+FLAT_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)
+
+
+def unsupported_part(space: gym.Space) -> gym.Space | None:
+    """The first part of an observation space that cannot be flattened into one vector, or None."""
+    if isinstance(space, gym.spaces.Dict):
+        parts = list(space.spaces.values())
+    elif isinstance(space, gym.spaces.Tuple):
+        parts = list(space.spaces)
+    else:
+        return None if isinstance(space, FLAT_SPACES) else space
+    return next((bad for bad in map(unsupported_part, parts) if bad is not None), None)
+
+
+def observation_space_problem(space: gym.Space) -> str | None:
+    """Why RLlib's default models cannot take these observations, in one line, or None."""
+    bad = unsupported_part(space)
+    if bad is None:
+        return None
+    return (f"observation space {type(bad).__name__} ({bad}) is not one RLlib's default models take; wrap the "
+            f"env in a gymnasium.ObservationWrapper whose observations are Box, Discrete, MultiDiscrete, "
+            f"MultiBinary, or a Dict/Tuple of them")

@@ -25,7 +25,7 @@ def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
 
 
 def _same_experiment(stored: dict[str, Any], spec: ExperimentSpec) -> bool:
-    ignore = {"source", "description"}
+    ignore = {"source", "description", "tracking"}  # where results are also sent is not the experiment
     current = json.loads(json.dumps(spec.to_dict(), default=str))
     return {k: v for k, v in stored.items() if k not in ignore} == {
         k: v for k, v in current.items() if k not in ignore

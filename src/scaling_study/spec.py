@@ -9,7 +9,6 @@ Everything here runs before Ray starts, so a mistake in a file costs the user on
 from __future__ import annotations
 
 import difflib
-import importlib
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,13 @@ from typing import Any
 
 import yaml
 
+from scaling_study.env_imports import (
+    EnvImportError,
+    check_module_names,
+    import_in_driver,
+    modules_to_import,
+    registered_name,
+)
 from scaling_study.errors import SpecError
 from scaling_study.resources import cpus_needed
 from scaling_study.settings import (
@@ -29,12 +35,13 @@ from scaling_study.settings import (
     positive_int,
     positive_number,
 )
+from scaling_study.tracking import parse_tracking
 
 TOP_LEVEL_KEYS = (
     "name", "description", "env", "search_space", "fixed", "repeats", "stop", "warmup_iterations",
-    "max_concurrent_trials", "num_cpus", "trial_timeout_s", "seed", "prune",
+    "max_concurrent_trials", "num_cpus", "trial_timeout_s", "seed", "prune", "tracking",
 )
-ENV_KEYS = ("id", "config", "step_cost")
+ENV_KEYS = ("id", "import", "config", "step_cost")
 
 # Stop keys Tune accepts for these trials; the strings are RLlib's metric names (a test holds them
 # equal to ray.rllib.utils.metrics, which is too slow to import before validation).
@@ -58,12 +65,16 @@ class ExperimentSpec:
     name: str
     """Experiment name: the folder under the storage path, and the report's title."""
     env_id: str
-    """Gymnasium env id, e.g. FrozenLake-v1."""
+    """Gymnasium env id, e.g. FrozenLake-v1, or 'module:EnvId' for an env a module of yours registers."""
     search_space: dict[str, Any] | list[dict[str, Any]]
     """Grid axes (setting -> list of values, or 'auto' for num_env_runners), or an explicit list of
     points (each a mapping of settings) when a full grid is not wanted."""
     env_config: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments passed to gymnasium.make."""
+    env_imports: list[str] = field(default_factory=list)
+    """Modules imported (in the driver and every worker) before the env is made: they register envs."""
+    tracking: dict[str, Any] = field(default_factory=dict)
+    """Extra Tune logger callbacks (tensorboard, wandb, mlflow): see scaling_study.tracking."""
     fixed: dict[str, Any] = field(default_factory=dict)
     """Settings held constant across the grid."""
     repeats: int = 1
@@ -74,7 +85,7 @@ class ExperimentSpec:
     """Iterations at the start of each trial left out of throughput statistics."""
     max_concurrent_trials: int = 1
     """Trials running at once; 1 keeps trials from sharing cores and spoiling each other's timings."""
-    num_cpus: float | None = None
+    num_cpus: int | None = None
     """Logical CPUs for a local Ray; more than the machine has is a deliberate oversubscription."""
     trial_timeout_s: float | None = None
     """Wall seconds after which a trial that has not finished is stopped (guards against stalls)."""
@@ -90,12 +101,14 @@ class ExperimentSpec:
         """The resolved spec, in the file's own shape, for provenance."""
         return {
             "name": self.name, "description": self.description,
-            "env": {"id": self.env_id, "config": self.env_config},
+            "env": {"id": self.env_id, "config": self.env_config,
+                    **({"import": self.env_imports} if self.env_imports else {})},
             "search_space": self.search_space, "fixed": self.fixed, "repeats": self.repeats,
             "stop": self.stop, "warmup_iterations": self.warmup_iterations,
             "max_concurrent_trials": self.max_concurrent_trials, "num_cpus": self.num_cpus,
             "trial_timeout_s": self.trial_timeout_s, "seed": self.seed, "prune": self.prune,
             "source": self.source,
+            **({"tracking": self.tracking} if self.tracking else {}),
         }
 
 
@@ -127,7 +140,7 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
     name = _require(raw, "name", source)
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise SpecError(f"{source}: name: expected letters, digits, '_', '-' or '.' (no path separators), got {name!r}")
-    env_id, env_config, env_step_cost = _parse_env(_require(raw, "env", source), source)
+    env_id, env_imports, env_config, env_step_cost = _parse_env(_require(raw, "env", source), source)
     fixed = _parse_settings(raw.get("fixed") or {}, source, "fixed", as_axes=False)
     space = _parse_space(_require(raw, "search_space", source), source)
     swept = set(space) if isinstance(space, dict) else set(space[0])
@@ -139,13 +152,15 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
     if both:
         raise SpecError(f"{source}: {both[0]}: both fixed and swept; keep it in one of fixed or search_space")
     spec = ExperimentSpec(
-        name=name, env_id=env_id, env_config=env_config, search_space=space, fixed=fixed, source=source,
+        name=name, env_id=env_id, env_config=env_config, env_imports=env_imports, search_space=space,
+        fixed=fixed, source=source, tracking=parse_tracking(raw.get("tracking"), source),
         description=str(raw.get("description") or ""),
         repeats=_checked(raw, "repeats", 1, positive_int, source),
         stop=_parse_stop(raw.get("stop", {"training_iteration": 5}), source),
         warmup_iterations=_checked(raw, "warmup_iterations", 1, non_negative_int, source),
         max_concurrent_trials=_checked(raw, "max_concurrent_trials", 1, positive_int, source),
-        num_cpus=_checked(raw, "num_cpus", None, positive_number, source),
+        # Whole: Ray's CPU count is an int, and the fit check must use the count Ray gets.
+        num_cpus=_checked(raw, "num_cpus", None, positive_int, source),
         trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),
         seed=_checked(raw, "seed", 0, non_negative_int, source),
         prune=_checked(raw, "prune", False, lambda v: None if isinstance(v, bool) else "true or false", source),
@@ -154,14 +169,18 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
     return spec
 
 
-def _parse_env(env: Any, source: str) -> tuple[str, dict, Any]:
+def _parse_env(env: Any, source: str) -> tuple[str, list[str], dict, Any]:
     if isinstance(env, str):
         env = {"id": env}
     if not isinstance(env, dict):
         raise SpecError(f"{source}: env: expected a mapping with 'id' (e.g. id: FrozenLake-v1), got {_kind(env)}")
     _reject_unknown(env, ENV_KEYS, source, "env.")
     env_id = _require(env, "id", source, "env.")
-    check_env_id(env_id, source)
+    try:
+        imports = check_module_names(env.get("import") or [])
+    except EnvImportError as err:
+        raise SpecError(f"{source}: env.import: {err}") from None
+    check_env_id(env_id, source, imports)
     config = env.get("config") or {}
     if not isinstance(config, dict):
         raise SpecError(f"{source}: env.config: expected a mapping of gymnasium.make keyword arguments, got {_kind(config)}")
@@ -171,27 +190,27 @@ def _parse_env(env: Any, source: str) -> tuple[str, dict, Any]:
         if problem:
             raise SpecError(f"{source}: env.step_cost: expected {problem}, got {step_cost!r}")
         step_cost = {"seconds": step_cost["seconds"], "mode": step_cost.get("mode", "spin")}
-    return env_id, config, step_cost
+    return env_id, imports, config, step_cost
 
 
-def check_env_id(env_id: Any, source: str) -> None:
-    """A registered gymnasium id, or gymnasium's own `package.module:EnvId`, whose module registers EnvId
-    when imported (gymnasium.make imports it the same way in every env runner)."""
+def check_env_id(env_id: Any, source: str, imports: list[str] = ()) -> None:
+    """Import the modules that register envs (`imports`, and `module` of a 'module:EnvId' id) here in
+    the driver, then check that gymnasium's registry holds the id."""
     import gymnasium
 
     if not isinstance(env_id, str):
         raise SpecError(f"{source}: env.id: expected a gymnasium env id such as FrozenLake-v1, got {env_id!r}")
-    module, _, env_id = env_id.rpartition(":")
-    if module:
-        try:
-            importlib.import_module(module)
-        except Exception as error:  # a user's module: any failure is one line, not a traceback
-            raise SpecError(f"{source}: env.id: cannot import {module!r} ({type(error).__name__}: {error}); "
-                            f"expected an importable module that registers {env_id}") from None
-    if env_id not in gymnasium.envs.registry:
-        near = difflib.get_close_matches(env_id, list(gymnasium.envs.registry), n=1)
+    modules = modules_to_import(env_id, list(imports))
+    try:
+        import_in_driver(modules)
+    except EnvImportError as err:
+        raise SpecError(f"{source}: {'env.import' if imports else 'env.id'}: {err}") from None
+    name = registered_name(env_id)
+    if name not in gymnasium.envs.registry:
+        near = difflib.get_close_matches(name, list(gymnasium.envs.registry), n=1)
         hint = f" (did you mean {near[0]}?)" if near else ""
-        raise SpecError(f"{source}: env.id: gymnasium does not know {env_id!r}{hint}")
+        after = f" after importing {', '.join(modules)}" if modules else ""
+        raise SpecError(f"{source}: env.id: gymnasium does not know {name!r}{after}{hint}")
 
 
 def _parse_space(block: Any, source: str) -> dict[str, Any] | list[dict[str, Any]]:
@@ -389,6 +408,7 @@ def trial_params(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, An
                 **point,
                 "env_id": spec.env_id,
                 "env_config": spec.env_config,
+                **({"env_imports": spec.env_imports} if spec.env_imports else {}),
                 "repeat": repeat,
                 "seed": spec.seed + repeat,
                 "point": point_label(point, spec),

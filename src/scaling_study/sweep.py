@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from scaling_study import layout, storage
-from scaling_study.errors import UsageError
+from scaling_study.errors import SpecError, UsageError
 from scaling_study.resources import cpus_needed, local_cpus
 from scaling_study.spec import ExperimentSpec, points_that_do_not_fit, trial_params
+from scaling_study.tracking import check_trackers_ready
 
 
 @dataclass
@@ -24,7 +25,7 @@ class SweepOptions:
     storage_path: str = "results"
     name: str | None = None
     address: str | None = None
-    num_cpus: float | None = None
+    num_cpus: int | None = None
     allow_pending: bool = False
     restart: bool = False
     verbose: bool = False
@@ -84,15 +85,57 @@ def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) ->
         )
 
 
+def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
+    """Build each grid point's env once, before Ray starts: an `env.config` gymnasium refuses would
+    otherwise surface as a traceback from calibration's Ray task. Needs gymnasium only, not Ray."""
+    from scaling_study import envs
+    from scaling_study.config_calls import env_config
+
+    for config in {repr(c): c for c in map(env_config, trial_params(spec, cluster_cpus))}.values():
+        try:
+            env = envs.make_env(config)
+        except Exception as err:
+            raise SpecError(f"{spec.source}: env.config: gymnasium.make({config['id']!r}, **{config['kwargs']}) "
+                            f"failed ({_one_line(err)}); expected keyword arguments {config['id']} accepts") from None
+        problem = envs.observation_space_problem(env.observation_space)
+        env.close()
+        if problem:
+            raise SpecError(f"{spec.source}: env.id: {problem}")
+
+
+def check_configs(spec: ExperimentSpec, cluster_cpus: float) -> None:
+    """The envs, then every grid point's PPO config as RLlib validates it, before Ray starts: Tune would
+    validate a point only on reaching it, and a refusal then ends the sweep mid-way in a traceback."""
+    import logging
+
+    from scaling_study import ppo
+
+    check_envs(spec, cluster_cpus)
+    points = {params["point"]: params for params in trial_params(spec, cluster_cpus)}
+    logging.disable(logging.WARNING)  # RLlib's notice that PPO runs on the new API stack
+    try:
+        for label, params in points.items():
+            try:
+                ppo.build_config(params).validate()
+            except Exception as err:
+                raise SpecError(f"{spec.source}: {label}: RLlib refuses this configuration: {_one_line(err)}") from None
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _one_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"
+
+
 def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions):
     """A Tuner for the trials still to run; `params` is the whole grid so indices stay stable."""
     from ray import tune
-    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-    from scaling_study.ledger import FinishedTrialRecorder
-    from scaling_study.progress import ProgressPrinter
     from scaling_study.stopping import ScalingStopper
+    from scaling_study.tracking import sweep_callbacks
     from scaling_study.trial import run_trial
+    from scaling_study.trial_names import TrialNames
 
     if spec.prune:  # racing: a searcher hands out the trials a round of repeats at a time
         from scaling_study.racing import RacingSearcher, finished_rates
@@ -102,12 +145,15 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
     else:
         space, search = param_space(params), {}
         space["trial_index"] = tune.grid_search(todo)
+    names = TrialNames(params)
     return tune.Tuner(
         tune.with_resources(run_trial, resources_for),
         param_space=space,
         tune_config=tune.TuneConfig(
             max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
             reuse_actors=options.reuse_actors,
+            trial_name_creator=names.name,
+            trial_dirname_creator=names.dirname,
             **search,
         ),
         run_config=tune.RunConfig(
@@ -115,12 +161,9 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
             storage_path=str(exp_dir.parent),
             stop=ScalingStopper(spec.stop),  # the file's caps, and precision
             verbose=1 if options.verbose else 0,
-            # Only result.json and progress.csv: no event files, no checkpoints unless asked for.
-            # Loggers first: the recorder copies the files they have just closed.
-            callbacks=[
-                JsonLoggerCallback(), CSVLoggerCallback(), FinishedTrialRecorder(exp_dir, spec.stop),
-                ProgressPrinter(total=len(params), done_before=len(params) - len(todo)),
-            ],
+            # result.json, progress.csv, TensorBoard and the trackers asked for; no checkpoints unless asked.
+            callbacks=sweep_callbacks(spec.tracking, spec.name, exp_dir, spec.stop, total=len(params),
+                                      done_before=len(params) - len(todo)),
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
             failure_config=tune.FailureConfig(max_failures=0),
         ),
@@ -141,12 +184,15 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
 
     exp_dir = experiment_dir(options, spec)
     joining = check_results_path(exp_dir, options)
+    job_env = own_env_runtime(spec)
+    check_trackers_ready(spec.tracking, spec.source)
     # A local Ray's CPUs are known before it starts; a cluster's only once it is joined.
     resume = None if joining else accept(spec, exp_dir, local_cpus(options.num_cpus or spec.num_cpus), options)
     quiet_tune(options.verbose)
     log = RayLog(None if options.verbose else exp_dir / layout.RAY_LOG, hold=joining)
     try:
-        info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose)
+        info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose,
+                                     runtime_env=job_env)
         if joining:
             resume = accept(spec, exp_dir, info.logical_cpus, options)
             log.keep()
@@ -162,6 +208,14 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
         ray.shutdown()
         log.close()
     return exp_dir
+
+
+def own_env_runtime(spec: ExperimentSpec) -> dict[str, Any] | None:
+    """The job's runtime_env that ships the env modules of your own to every worker (env_imports.py)."""
+    from scaling_study import env_imports
+
+    modules = env_imports.modules_to_import(spec.env_id, spec.env_imports)
+    return env_imports.runtime_env(env_imports.import_in_driver(modules))
 
 
 def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
@@ -180,16 +234,17 @@ def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
 
 
 def accept(spec: ExperimentSpec, exp_dir: Path, cluster_cpus: float, options: SweepOptions) -> bool:
-    """Every grid point fits (or pending is allowed) and the directory holds this experiment or none;
-    True to resume it."""
+    """Every grid point fits (or pending is allowed), RLlib accepts its config, and the directory holds
+    this experiment or none; True to resume it."""
     from scaling_study.resume import decide_resume
 
     check_fit(spec, cluster_cpus, options.allow_pending)
+    check_configs(spec, cluster_cpus)
     return decide_resume(exp_dir, spec, options.restart)
 
 
 def quiet_tune(verbose: bool) -> None:
-    # Tune's default TensorBoard logger cannot write list values and is not needed here.
+    # Our loggers are in the callbacks (tracking.py); Tune would otherwise add its own second set.
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     if not verbose:
         # The legacy reporter honours verbose=0; the new one prints a config box regardless.
@@ -207,7 +262,7 @@ def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str
         provenance.write_json(exp_dir / layout.PROVENANCE, provenance.collect(spec.to_dict(), info.to_dict(), argv))
     if not (exp_dir / layout.CALIBRATION).exists():
         provenance.write_json(exp_dir / layout.CALIBRATION,
-                              calibration_cache.calibration(env_config(params[0]), recalibrate))
+                              calibration_cache.calibration(env_config(params[0]), params, recalibrate))
 
 
 class SweepInterrupted(Exception):
@@ -247,14 +302,12 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
 
 def _print_summary(exp_dir: Path) -> None:
     from scaling_study.analysis.tune_files import find_trial_dirs, read_trial
-    from scaling_study.ledger import finished_trials
     from scaling_study.progress import throughput_table
     from scaling_study.rows import GROUP
 
-    rows, errored = [], 0
+    rows = []
     for trial_dir in find_trial_dirs(exp_dir):
         trial = read_trial(trial_dir)
-        errored += trial.error_text is not None
         for result in trial.rows if trial.params else []:
             scaling = result.get(GROUP) or {}
             if scaling and not scaling.get("warmup"):
@@ -263,6 +316,17 @@ def _print_summary(exp_dir: Path) -> None:
                              "setup_s": scaling["setup_s"]})
     print("\nThroughput per grid point (median over measured iterations and repeats):")
     print(throughput_table(rows))
+    finished, errored = trial_counts(exp_dir)
     if errored:
         print(f"{errored} trial(s) errored: see error.txt in their trial directories.")
-    print(f"\n{len(finished_trials(exp_dir))} trials finished. Tune results: {exp_dir}", flush=True)
+    print(f"\n{finished} trials finished. Tune results: {exp_dir}", flush=True)
+
+
+def trial_counts(exp_dir: Path) -> tuple[int, int]:
+    """(finished, errored) trials of the experiment. A resume sets the directories of unfinished trials
+    aside, errored ones included, so the errored are those of the latest run."""
+    from scaling_study.analysis.tune_files import find_trial_dirs, read_trial
+    from scaling_study.ledger import finished_trials
+
+    errored = sum(read_trial(d).error_text is not None for d in find_trial_dirs(exp_dir))
+    return len(finished_trials(exp_dir)), errored

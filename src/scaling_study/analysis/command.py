@@ -10,8 +10,9 @@ from .figures import write_figures
 from .findings import find
 from .load import NothingToAnalyse, load_experiment
 from .meta import describe_run
+from .predict import add_predictions, model_sentences, self_check
 from .report import trials_table, write_report
-from .summary import build_summary
+from .summary import add_waterfall_columns, build_summary
 
 EXIT_OK = 0
 EXIT_NOTHING = 2
@@ -49,12 +50,18 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
     calibration = experiment.calibration or {}
     summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
                             grid=experiment.grid, pruned=experiment.pruned)
+    summary = add_waterfall_columns(summary, experiment.iterations, experiment.trials,
+                                    calibration.get("sampler_ceilings"))
+    check = self_check(experiment, summary)
+    summary = add_predictions(summary, check)
     findings = find(experiment, summary)
+    findings.model = model_sentences(check, summary)
     for warning in findings.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     info = describe_run(experiment)
     trials = trials_table(experiment.trials, experiment.iterations, experiment.grid)
-    figures = write_figures(experiment.iterations, trials, summary, experiment.grid, findings, target, info.stamp)
+    figures = write_figures(experiment.iterations, trials, summary, experiment.grid, findings, target, info.stamp,
+                            check)
     print(f"wrote {len(figures)} figure(s), summary.csv, trials.csv, report.md to {target}")
     report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration,
                           experiment.pruned)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots
+from . import model_plots, plots
 from .findings import Findings
+from .predict import SelfCheck
 from .summary import phase_seconds
 
 # File name -> what the figure shows, in report order.
@@ -18,6 +19,8 @@ FIGURES = {
     "phases": "Seconds per iteration in each phase, per point",
     "return_vs_time": "Episode return vs wall-clock seconds, a line per trial",
     "throughput_by_nodes": "Throughput by number of Ray nodes a trial spanned",
+    "measured_vs_predicted": "Model self-check: each point measured against the model fitted without it",
+    "model_curve": "Prediction (not measured): the model's throughput with more env runners and CPUs",
 }
 
 
@@ -28,7 +31,7 @@ def per_trial_throughput(iterations: pd.DataFrame, trials: pd.DataFrame) -> pd.D
 
 
 def write_figures(iterations: pd.DataFrame, trials: pd.DataFrame, summary: pd.DataFrame, grid: list[str],
-                  findings: Findings, out_dir: Path, stamp: str) -> dict[str, Path]:
+                  findings: Findings, out_dir: Path, stamp: str, check: SelfCheck | None = None) -> dict[str, Path]:
     """Write every figure the data supports; return name -> PNG path."""
     ordered = summary.set_index("point")
     measured = iterations[~iterations["warmup"]]
@@ -39,6 +42,9 @@ def write_figures(iterations: pd.DataFrame, trials: pd.DataFrame, summary: pd.Da
         "phases": plots.plot_phases(phase_seconds(measured).reindex(ordered.index)),
         "return_vs_time": plots.plot_return_vs_time(iterations),
     }
-    if trials["nodes"].notna().any():
+    if trials["nodes"].dropna().nunique() > 1:  # one node count: nothing to compare
         axes["throughput_by_nodes"] = plots.plot_throughput_by_nodes(per_trial_throughput(iterations, trials))
+    if check is not None:
+        axes["measured_vs_predicted"] = model_plots.plot_measured_vs_predicted(summary)
+        axes["model_curve"] = model_plots.plot_model_curve(summary, check)
     return {name: plots.save_figure(ax, out_dir, name, stamp) for name, ax in axes.items()}

@@ -28,6 +28,7 @@ class Findings:
     self_check: str
     warnings: list[str] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)  # what raising each swept setting buys
+    model: list[str] = field(default_factory=list)  # the iteration model's self-check and prediction
 
 
 def ranked(summary: pd.DataFrame) -> pd.DataFrame:
@@ -61,9 +62,13 @@ def frontier(summary: pd.DataFrame) -> pd.DataFrame:
     return best.assign(n=best["cpus"] / first["cpus"], gain=best["env_steps_per_s"] / first["env_steps_per_s"])
 
 
-def amdahl_sentence(fit: stats.AmdahlFit, ceiling: float) -> str:
-    if np.isnan(fit.serial_fraction):
-        return "Amdahl fit: not possible (fewer than two CPU counts measured)."
+AMDAHL_MIN_CPU_COUNTS = 3  # two points fit any serial fraction exactly: nothing is left to check it
+
+
+def amdahl_sentence(fit: stats.AmdahlFit, ceiling: float, cpu_counts: int) -> str:
+    if cpu_counts < AMDAHL_MIN_CPU_COUNTS:
+        return (f"Amdahl fit: not done ({cpu_counts} CPU count(s) measured; it needs at least "
+                f"{AMDAHL_MIN_CPU_COUNTS}, and two would draw a ceiling from a single ratio).")
     if not np.isfinite(ceiling):
         return "Amdahl fit: no serial fraction detected over the measured range, so the fit sets no ceiling."
     return (f"Amdahl fit (best point per CPU count): serial fraction {fit.serial_fraction:.0%}; at most "
@@ -81,8 +86,9 @@ def amdahl_self_check(best: pd.DataFrame, base: float) -> str:
     measured = float(largest["env_steps_per_s"])
     ceiling = base * fit.ceiling_speedup
     error = 100.0 * (predicted - measured) / measured
+    limit = f"a ceiling of {ceiling:,.0f} env steps/s" if np.isfinite(ceiling) else "no ceiling"
     return (f"Amdahl self-check: fitted on {small['cpus'].min():g}-{small['cpus'].max():g} CPUs, the fit predicts "
-            f"a ceiling of {ceiling:,.0f} env steps/s and {predicted:,.0f} env steps/s at {largest['cpus']:g} CPUs; "
+            f"{limit} and {predicted:,.0f} env steps/s at {largest['cpus']:g} CPUs; "
             f"measured {measured:,.0f} ({error:+.0f}% error).")
 
 
@@ -194,9 +200,11 @@ def find(experiment: Experiment, summary: pd.DataFrame) -> Findings:
     fastest, runner_up, apart = fastest_and_runner_up(summary)
     best = frontier(summary)
     base = float(best["env_steps_per_s"].iloc[0])
-    fit = stats.fit_amdahl(best["n"], best["gain"])
+    cpu_counts = best["cpus"].nunique()
+    fit = (stats.fit_amdahl(best["n"], best["gain"]) if cpu_counts >= AMDAHL_MIN_CPU_COUNTS
+           else stats.AmdahlFit(np.nan, np.nan))
     ceiling = base * fit.ceiling_speedup
     origin = (float(best["cpus"].iloc[0]), float(best["speedup"].iloc[0]))
-    return Findings(fastest, runner_up, apart, fit, origin, ceiling, amdahl_sentence(fit, ceiling),
+    return Findings(fastest, runner_up, apart, fit, origin, ceiling, amdahl_sentence(fit, ceiling, cpu_counts),
                     bottleneck_sentence(fastest, fit, ceiling), amdahl_self_check(best, base),
                     collect_warnings(experiment, summary), setting_effects(summary, experiment.grid))

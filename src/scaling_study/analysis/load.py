@@ -17,12 +17,14 @@ import pandas as pd
 
 from scaling_study import rows
 from scaling_study.resources import cpus_needed
+from scaling_study.sampling_model import sampler_key
 from scaling_study.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
 
 from .tune_files import (
     TrialFiles,
     find_trial_dirs,
     read_experiment_state,
+    read_finished_ledger,
     read_ledger,
     read_pruned_points,
     read_suite_files,
@@ -141,6 +143,9 @@ def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -
         "trial": files.name,
         "trial_id": state.get("trial_id"),
         **resolved,
+        # which bare-runner calibration (calibration.json's sampler_ceilings) is this trial's ceiling
+        "sampler_key": sampler_key(resolved["num_envs_per_env_runner"], params.get("gym_env_vectorize_mode"),
+                                   params.get("step_cost")),
         "cpus_reserved": cpus_needed(params),
         "sampling_cpus": sampling_cpus(resolved, params),
         "repeat": params.get("repeat"),
@@ -153,6 +158,17 @@ def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -
         "restarts": state.get("num_failures"),
         "stopped_by": (finished or {}).get("stopped_by"),
     }
+
+
+def known_state(state: dict, in_ledger: bool, files: TrialFiles) -> dict:
+    """Tune's facts about a trial, completed: the ledger knows a finished trial whose session was killed
+    before Tune saved its state, and every result row carries the trial's id."""
+    state = dict(state)
+    if in_ledger and state.get("status") in (None, "PENDING", "RUNNING"):
+        state["status"] = "TERMINATED"
+    if not state.get("trial_id"):
+        state["trial_id"] = next((row["trial_id"] for row in files.rows if isinstance(row.get("trial_id"), str)), None)
+    return state
 
 
 def first_line(text: str | None) -> str | None:
@@ -276,12 +292,14 @@ def skip_reason(files: TrialFiles, picked: pd.DataFrame | None) -> str | None:
 def read_trials(experiment: Path) -> tuple[pd.DataFrame, dict[str, dict], list[pd.DataFrame], list[str]]:
     """Every trial directory -> a record each, params and picked rows of the usable ones, warnings."""
     state, ledger = read_experiment_state(experiment), read_ledger(experiment)
+    finished = read_finished_ledger(experiment)
     records, params, frames, warnings = [], {}, [], []
     for directory in find_trial_dirs(experiment):
         files = read_trial(directory)
         warnings += files.warnings
         picked = pick_columns(files.rows) if files.rows else None
-        record = trial_record(files, state.get(directory.name, {}), ledger.get(directory.name))
+        state_of = known_state(state.get(directory.name, {}), directory.name in finished, files)
+        record = trial_record(files, state_of, ledger.get(directory.name))
         record["skipped"] = skip_reason(files, picked)
         records.append(record)
         if record["skipped"]:

@@ -56,29 +56,57 @@ def series_colours(series: pd.Series) -> dict:
     return {name: cmap(i / max(len(names) - 1, 1) * 0.85) for i, name in enumerate(names)}
 
 
+LOG_RANGE = 30.0  # a y range wider than this ratio needs a log axis to show its small values at all
+OFF_SCALE = 3.0   # a limit more than this many times the top measurement is named, not drawn
+
+
+def needs_log(values) -> bool:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    return values.size > 1 and values.max() / values.min() > LOG_RANGE
+
+
+def cpu_ticks(ax: Axes, summary: pd.DataFrame) -> None:
+    """A tick at each measured CPU count, labelled with the env runners it means."""
+    per_cpus = summary.groupby("cpus")["num_env_runners"].agg(lambda r: "/".join(f"{v:g}" for v in sorted(set(r))))
+    ax.set_xticks(per_cpus.index, [f"{c:g}\n({r} runner{'' if r == '1' else 's'})" for c, r in per_cpus.items()])
+    ax.minorticks_off()
+
+
 def plot_throughput_vs_cpus(summary: pd.DataFrame, grid: list[str], ax: Axes | None = None) -> Axes:
     """Median env steps/s vs CPUs, a line (with its 95% CI band) per setting other than the runner
-    count; each line's physical limit dashed in its colour when calibrated."""
+    count; each line's physical limit dashed in its colour when calibrated and on scale, else named."""
     ax = ax or new_ax()
     series = series_of(summary, grid)
+    top = float(summary["env_steps_per_s_ci_high"].fillna(summary["env_steps_per_s"]).max())
+    off_scale = []
     for name, colour in series_colours(series).items():
         line = summary[series == name].sort_values("cpus")
         ax.plot(line["cpus"], line["env_steps_per_s"], "o-", color=colour, label=name)
         ax.fill_between(line["cpus"], line["env_steps_per_s_ci_low"], line["env_steps_per_s_ci_high"],
                         color=colour, alpha=0.2, linewidth=0)
         limit = line.dropna(subset=["limit_env_steps_per_s"])
-        if len(limit):
+        if len(limit) and limit["limit_env_steps_per_s"].max() <= OFF_SCALE * top:
             ax.plot(limit["cpus"], limit["limit_env_steps_per_s"], "--", color=colour, alpha=0.8)
+        elif len(limit):
+            low, high = limit["limit_env_steps_per_s"].min(), limit["limit_env_steps_per_s"].max()
+            off_scale.append(f"{low:,.0f}" if low == high else f"{low:,.0f}-{high:,.0f}")
     pruned = summary[summary["pruned"]] if "pruned" in summary else summary.iloc[:0]
     if len(pruned):
         ax.plot(pruned["cpus"], pruned["env_steps_per_s"], "x", color="crimson", markersize=10,
                 label="pruned by racing (fewer seeds)")
-    if summary["limit_env_steps_per_s"].notna().any():
+    if summary["limit_env_steps_per_s"].notna().any() and len(off_scale) < series.nunique():
         ax.plot([], [], "k--", label="physical limit (raw env rate x what samples at once)")
+    title = "Throughput vs CPUs"
+    if off_scale:
+        title += f"\n(physical limit off scale: {', '.join(dict.fromkeys(off_scale))} env steps/s)"
+    if needs_log(summary["env_steps_per_s"]):
         ax.set_yscale("log")
-    ax.set(xlabel="CPUs reserved per trial", ylabel="env steps/s (median, 95% CI)",
-           title="Throughput vs CPUs")
-    ax.legend(fontsize="small")
+    else:
+        ax.set_ylim(bottom=0)
+    cpu_ticks(ax, summary)
+    ax.set(xlabel="CPUs reserved per trial (env runners)", ylabel="env steps/s (median, 95% CI)", title=title)
+    ax.legend(fontsize="small", loc="best")
     ax.grid(alpha=0.3)
     return ax
 
@@ -103,24 +131,31 @@ def plot_heatmap(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def plot_speedup(summary: pd.DataFrame, grid: list[str], fit: stats.AmdahlFit,
                  origin: tuple[float, float] = (1.0, 1.0), ax: Axes | None = None) -> Axes:
-    """Speedup vs CPUs against the smallest configuration, with the ideal line and the Amdahl fit.
+    """Speedup vs CPUs of each series against its own first point (fewest CPUs), with the ideal line
+    and, when fitted (three CPU counts or more), the Amdahl fit of the best point per CPU count.
 
-    origin is the (CPUs, speedup) the fit starts from: the best point on the fewest CPUs.
+    origin is the (CPUs, speedup) the fit starts from, on the same scale: 1 at the best point on the
+    fewest CPUs.
     """
     ax = ax or new_ax()
-    base_cpus = summary.loc[summary["baseline"], "cpus"].iloc[0]
     series = series_of(summary, grid)
+    first_cpus = summary["cpus"].min()
     for name, colour in series_colours(series).items():
-        line = summary[series == name].sort_values("cpus")
-        ax.plot(line["cpus"], line["speedup"], "o-", color=colour, label=name)
-    cpus = np.linspace(base_cpus, summary["cpus"].max(), 100)
-    ax.plot(cpus, cpus / base_cpus, ":", color="grey", label="ideal (linear)")
+        line = summary[series == name].sort_values("cpus").dropna(subset=["env_steps_per_s"])
+        if len(line):
+            ax.plot(line["cpus"], line["env_steps_per_s"] / line["env_steps_per_s"].iloc[0], "o-", color=colour,
+                    label=name)
+    cpus = np.linspace(first_cpus, summary["cpus"].max(), 100)
+    ax.plot(cpus, cpus / first_cpus, ":", color="grey", label="ideal (linear)")
     if np.isfinite(fit.serial_fraction):
         ceiling = f"{fit.ceiling_speedup:.1f}x" if np.isfinite(fit.ceiling_speedup) else "none"
         fit_cpus = np.linspace(origin[0], summary["cpus"].max(), 100)
-        ax.plot(fit_cpus, origin[1] * stats.amdahl_speedup(fit_cpus / origin[0], fit.serial_fraction), "k--",
-                label=f"Amdahl fit (serial {fit.serial_fraction:.0%}, ceiling {ceiling})")
-    ax.set(xlabel="CPUs reserved per trial", ylabel="speedup vs smallest configuration", title="Speedup vs CPUs")
+        ax.plot(fit_cpus, stats.amdahl_speedup(fit_cpus / origin[0], fit.serial_fraction), "k--",
+                label=f"Amdahl fit, best per CPU count (serial {fit.serial_fraction:.0%}, ceiling {ceiling})")
+    cpu_ticks(ax, summary)
+    ax.set_ylim(bottom=0)
+    ax.set(xlabel="CPUs reserved per trial (env runners)", ylabel="speedup vs the line's first point",
+           title="Speedup vs CPUs")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return ax
@@ -147,17 +182,22 @@ def plot_phases(seconds: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 def plot_return_vs_time(iterations: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Episode return vs wall-clock seconds, a line per trial coloured by its point."""
+    """Episode return vs wall-clock seconds: per point, the median over its trials at each iteration
+    (at their median time), with a band from the lowest to the highest trial."""
     ax = ax or new_ax()
     points = list(dict.fromkeys(iterations["point"]))
     colours = dict(zip(points, point_colours(len(points)), strict=True))
     for point, rows in iterations.groupby("point", sort=False):
-        for number, (_, trial) in enumerate(rows.groupby("trial", sort=False)):
-            trial = trial.sort_values("wall_s")
-            ax.plot(trial["wall_s"], trial["episode_return"], "-", color=colours[point], alpha=0.8,
-                    label=short_point(point) if number == 0 else None)
-    ax.set(xlabel="wall-clock seconds since the trial started", ylabel="episode return (mean)",
-           title="Learning progress vs wall-clock time")
+        per_iteration = rows.groupby("iteration").agg(
+            wall_s=("wall_s", "median"), median=("episode_return", "median"),
+            low=("episode_return", "min"), high=("episode_return", "max"))
+        ax.plot(per_iteration["wall_s"], per_iteration["median"], "-", color=colours[point],
+                label=short_point(point))
+        if rows["trial"].nunique() > 1:
+            ax.fill_between(per_iteration["wall_s"], per_iteration["low"], per_iteration["high"],
+                            color=colours[point], alpha=0.15, linewidth=0)
+    ax.set(xlabel="wall-clock seconds since the trial started", ylabel="episode return (mean; median over seeds)",
+           title="Learning progress vs wall-clock time (band: lowest to highest seed)")
     ax.legend(fontsize="xx-small", ncol=1 + len(points) // 8)
     ax.grid(alpha=0.3)
     return ax
@@ -182,6 +222,6 @@ def save_figure(ax: Axes, out_dir: Path, name: str, stamp: str) -> Path:
     figure = ax.figure
     figure.supxlabel(stamp, fontsize="x-small", color="dimgrey")  # layout-aware, unlike figure.text
     png = out_dir / f"{name}.png"
-    figure.savefig(png, dpi=100)
+    figure.savefig(png, dpi=100)  # the HTML embeds the SVG, sharp on any screen
     figure.savefig(out_dir / f"{name}.svg")
     return png

@@ -47,6 +47,21 @@ def fmt(value, spec: str = ",.0f", missing: str = "n/a") -> str:
         return str(value)
 
 
+def cpus_text(count: float) -> str:
+    return f"{fmt(count, 'g')} CPU" + ("" if count == 1 else "s")
+
+
+def efficiency_note(summary: pd.DataFrame) -> list[str]:
+    """Why a parallel efficiency can pass 100%: the smallest configuration is not the best use of its CPUs."""
+    above = summary[summary["efficiency"] > 1.0]
+    if above.empty:
+        return []
+    top = above.loc[above["efficiency"].idxmax()]
+    return [f"An efficiency above 100% ({fmt(100 * top['efficiency'], '.0f')}% at {top['point']}) means throughput "
+            f"grew faster than CPUs: the smallest configuration does not get all it could from its CPU (more envs "
+            f"per runner share one batched inference), so it is a low bar, not a sign of measurement error."]
+
+
 def seeds_text(seeds) -> str:
     return f"{fmt(seeds, 'g')} seed" + ("" if seeds == 1 else "s")
 
@@ -92,20 +107,55 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
         "sync": pct("sync_share"), "other": pct("other_share"),
         "setup s": summary["setup_s"].map(lambda v: fmt(v, ".1f")),
         "CV": pct("cv"),
+        "model (LOO) [error]": summary.apply(
+            lambda r: f"{fmt(r['predicted_env_steps_per_s'])} [{fmt(r['prediction_error_pct'], '+.0f')}%]"
+            if pd.notna(r.get("predicted_env_steps_per_s")) else "n/a", axis=1),
         "% of limit": summary["pct_of_limit"].map(lambda v: fmt(v, ".1f") + "%" if pd.notna(v) else "n/a"),
     })
+
+
+def waterfall_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each layer's env steps/s and, in brackets, its share of the layer before it."""
+    def layer(column, before=None):
+        def cell(row):
+            text = fmt(row[column])
+            if before is not None and pd.notna(row[column]) and pd.notna(row[before]) and row[before] > 0:
+                text += f" ({fmt(100 * row[column] / row[before], '.0f')}%)"
+            return text
+        return summary.apply(cell, axis=1)
+    return pd.DataFrame({
+        "point": summary["point"],
+        "raw env limit": layer("limit_env_steps_per_s"),
+        "bare sampler ceiling": layer("sampler_ceiling_env_steps_per_s", "limit_env_steps_per_s"),
+        "sampling in the sweep": layer("sampling_env_steps_per_s", "sampler_ceiling_env_steps_per_s"),
+        "end to end": layer("env_steps_per_s", "sampling_env_steps_per_s"),
+    })
+
+
+def waterfall_blocks(summary: pd.DataFrame) -> list[tuple]:
+    """The waterfall section; none for results without the sampler calibration (older or foreign)."""
+    if summary.get("sampler_ceiling_env_steps_per_s", pd.Series(dtype=float)).notna().sum() == 0:
+        return []
+    return [
+        ("h2", "Where the env steps go"),
+        ("p", "Env steps/s per grid point, layer by layer, each with its share of the layer before: the raw "
+              "env (one core's rate x the envs that step at once), a bare RLlib env runner sampling this env "
+              "(calibrated at sweep start, times the runners), the sweep's sampling phase (env steps / "
+              "sample time, median per trial, then over trials), and end to end (learning included)."),
+        ("table", waterfall_display(summary)),
+    ]
 
 
 def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | None) -> list[str]:
     fastest, second = findings.fastest, findings.runner_up
     base = summary[summary["baseline"]].iloc[0]
-    items = [f"Fastest: {fastest['point']} at {throughput_text(fastest)} on {fmt(fastest['cpus'], 'g')} CPUs, "
+    items = [f"Fastest: {fastest['point']} at {throughput_text(fastest)} on {cpus_text(fastest['cpus'])}, "
              f"{fmt(fastest['speedup'], '.2f')}x the smallest configuration ({base['point']})."]
     if second is not None:
         items.append(f"Next fastest: {second['point']} at {throughput_text(second)}; "
                      f"{comparison_verdict(findings.distinguishable)}.")
     items += findings.effects
-    items += [f"Bottleneck: {findings.bottleneck}", findings.amdahl_sentence, findings.self_check]
+    items += [f"Bottleneck: {findings.bottleneck}", *findings.model, findings.amdahl_sentence, findings.self_check]
     if calibration and calibration.get("steps_per_s_per_core"):
         items.append(f"Physical limit: the raw env ({calibration.get('env_id', 'env')}) runs "
                      f"{fmt(calibration['steps_per_s_per_core'])} steps/s per core; the fastest point reaches "
@@ -145,9 +195,12 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         ("h2", "Warnings"), ("ul", findings.warnings or ["None."]),
         ("h2", "Summary per grid point"),
         ("p", "Medians over measured (non-warmup) iterations and repeats; 95% bootstrap CI; speedup and "
-              "efficiency against the smallest configuration; phase shares of iteration time."),
+              "efficiency against the smallest configuration; phase shares of iteration time; the model's "
+              "prediction of each point when fitted without it, and its error."),
+        *[("p", note) for note in efficiency_note(summary)],
         ("table", summary_display(summary)),
         *([("h2", "Racing"), ("ul", racing_items(pruned))] if pruned else []),
+        *waterfall_blocks(summary),
         ("h2", "Figures"),
     ]
     for name, png in figures.items():
@@ -191,6 +244,10 @@ figcaption{color:#555;font-size:0.9em}"""
 
 
 def data_uri(png: Path) -> str:
+    """The figure's SVG (sharp on any screen) as a data URI; the PNG where no SVG was written."""
+    svg = png.with_suffix(".svg")
+    if svg.exists():
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
     return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
 

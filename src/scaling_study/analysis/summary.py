@@ -106,3 +106,39 @@ def build_summary(iterations: pd.DataFrame, trials: pd.DataFrame,
     summary["pruned"] = summary.index.isin(list(pruned or {}))
     summary = summary.sort_values(["cpus", "num_env_runners", "num_envs_per_env_runner"], kind="stable")
     return summary.rename_axis("point").reset_index()[["point", *grid, *SUMMARY_COLUMNS]]
+
+
+# --- The waterfall: what each layer between the raw env and end-to-end training costs -------------
+WATERFALL_COLUMNS = ["limit_env_steps_per_s", "sampler_ceiling_env_steps_per_s", "sampling_env_steps_per_s",
+                     "env_steps_per_s"]
+
+
+def sampling_rate_per_point(measured: pd.DataFrame) -> pd.Series:
+    """Env steps per second while sampling (env_steps / sample_s), the median over each trial's measured
+    iterations, then the median over trials: the seed is the unit. NaN where phases were not measured."""
+    rate = measured["env_steps"] / measured["sample_s"].where(measured["sample_s"] > 0)
+    per_trial = rate.groupby([measured["point"], measured["trial"]]).median()
+    return per_trial.groupby(level="point").median().rename("sampling_env_steps_per_s")
+
+
+def sampler_ceiling_per_point(trials: pd.DataFrame, ceilings: dict | None) -> pd.Series:
+    """A bare env runner's rate for the point's envs per runner, vectorize mode and step cost
+    (calibration.json's `sampler_ceilings`), times its runners (the main process's own runner when there
+    are none). NaN for points, or directories, without that calibration."""
+    configs = (ceilings or {}).get("configs") or {}
+    analysed = trials[trials["skipped"].isna()].groupby("point").first()
+    per_runner = analysed["sampler_key"].map(lambda key: (configs.get(key) or {}).get("env_steps_per_s_per_runner"))
+    runners = analysed["num_env_runners"].clip(lower=1)
+    return (pd.to_numeric(per_runner, errors="coerce") * runners).rename("sampler_ceiling_env_steps_per_s")
+
+
+def add_waterfall_columns(summary: pd.DataFrame, iterations: pd.DataFrame, trials: pd.DataFrame,
+                          ceilings: dict | None) -> pd.DataFrame:
+    """summary.csv's waterfall columns (raw limit and end to end are already there)."""
+    measured = iterations[~iterations["warmup"]]
+    added = pd.concat([sampler_ceiling_per_point(trials, ceilings), sampling_rate_per_point(measured)], axis=1)
+    added = added.reindex(summary["point"])
+    summary = summary.copy()
+    for column in added.columns:
+        summary[column] = added[column].to_numpy()
+    return summary

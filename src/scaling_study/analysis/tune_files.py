@@ -102,13 +102,21 @@ def read_trial(path: Path) -> TrialFiles:
 
 
 def read_experiment_state(experiment: Path) -> dict[str, dict]:
-    """Per-trial facts from the newest experiment_state-*.json, keyed by trial directory name.
+    """Per-trial facts from every experiment_state-*.json, keyed by trial directory name; the newest
+    file that lists a trial wins. (Each session of a resumed sweep writes its own file, listing only
+    the trials it ran, so the newest file alone would lose the trials of the sessions before.)
 
     Each entry has status, trial_id, num_failures, start_time, error_filename when Tune recorded them.
     Only the JSON fields are read; the cloudpickled payloads in the same file are ignored.
     """
-    states = sorted(experiment.glob("experiment_state-*.json"))
-    state = read_json_file(states[-1]) if states else None
+    facts: dict[str, dict] = {}
+    # The names carry the session's start time (experiment_state-2026-11-25_02-27-07.json): oldest first.
+    for path in sorted(experiment.glob("experiment_state-*.json")):
+        facts.update(_trial_facts(read_json_file(path)))
+    return facts
+
+
+def _trial_facts(state: dict | None) -> dict[str, dict]:
     facts = {}
     for entry in (state or {}).get("trial_data", []):
         try:
@@ -125,6 +133,22 @@ def read_experiment_state(experiment: Path) -> dict[str, dict]:
                 "error_filename": runtime.get("error_filename"),
             }
     return facts
+
+
+def read_finished_ledger(experiment: Path) -> set[str]:
+    """Trial directories the suite recorded as finished (scaling_study.ledger writes the file the moment
+    a trial meets its stop criterion, where Tune saves its experiment state only every so often)."""
+    try:
+        lines = (experiment / layout.LEDGER).read_text().splitlines()
+    except OSError:
+        return set()
+    finished = set()
+    for line in lines:
+        try:
+            finished.add(json.loads(line)["trial_dir"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by a kill: that trial did not finish
+    return finished
 
 
 def read_suite_files(experiment: Path) -> tuple[dict | None, dict | None]:

@@ -1,0 +1,1 @@
+"""Examples that ship with the suite (importable from the repository root)."""

@@ -1,0 +1,252 @@
+"""The iteration model (model.py) applied to an experiment: its self-check and its extrapolation.
+
+- `self_check`: every measured point predicted by the model fitted without it (leave-one-out).
+- `candidates` / `best_on`: what the model expects of settings on a machine or cluster not measured.
+- `predict_command`: `scaling-study predict RESULTS --cpus N` (or `--nodes K --cpus-per-node C`).
+
+A trial is the unit: each phase is a trial's median over its measured iterations, and a point's
+trials (seeds) enter the fit one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import model
+from .load import Experiment, NothingToAnalyse, load_experiment
+
+PHASE_COLUMNS = ["sample_s", "learn_s", "sync_s"]
+RLLIB_PPO_EPOCHS = 30  # RLlib 2.60's PPO default num_epochs, for a params.json that leaves it out
+
+
+def trial_params(experiment: Experiment) -> dict[str, dict]:
+    """params.json of each analysed trial, by trial directory name."""
+    params = {}
+    for name in experiment.trials["trial"]:
+        try:
+            params[name] = json.loads((experiment.path / name / "params.json").read_text())
+        except (OSError, ValueError):
+            params[name] = {}
+    return params
+
+
+def env_step_s(experiment: Experiment, params: dict) -> float:
+    """One env step on one core: the calibration's raw rate, else the simulated step cost, else 0."""
+    rate = (experiment.calibration or {}).get("steps_per_s_per_core")
+    if rate:
+        return 1.0 / float(rate)
+    return float((params.get("step_cost") or {}).get("seconds") or 0.0)
+
+
+def machine_cores(experiment: Experiment) -> float:
+    """Cores of the machine the trials ran on (provenance), else the most CPUs a trial reserved."""
+    provenance = experiment.provenance or {}
+    cluster, machine = provenance.get("cluster") or {}, provenance.get("machine") or {}
+    cores = cluster.get("physical_cpus") or machine.get("cpu_count")
+    return float(cores or experiment.trials["cpus"].max())
+
+
+def setting_of(trial: pd.Series, params: dict, step_s: float, batch: float, cores: float) -> model.Setting:
+    cost = params.get("step_cost") or {}
+    return model.Setting(
+        runners=float(trial["num_env_runners"]), envs=float(trial["num_envs_per_env_runner"]),
+        env_step_s=step_s, batch=batch, epochs=float(params.get("num_epochs") or RLLIB_PPO_EPOCHS),
+        is_async=str(params.get("gym_env_vectorize_mode", "sync")).lower() == "async",
+        sleeps=cost.get("mode") == "sleep" and bool(cost.get("seconds")), cores=cores)
+
+
+def observations(experiment: Experiment) -> pd.DataFrame:
+    """A row per trial with measured phases: its point, its Setting and its median phase seconds."""
+    measured = experiment.iterations[~experiment.iterations["warmup"]]
+    measured = measured.assign(other_s=measured["iter_s"] - measured[PHASE_COLUMNS].sum(axis=1, min_count=3))
+    per_trial = measured.groupby("trial")[["env_steps", "iter_s", *PHASE_COLUMNS, "other_s"]].median()
+    per_trial = per_trial.dropna()
+    params = trial_params(experiment)
+    cores = machine_cores(experiment)
+    trials = experiment.trials.set_index("trial").loc[per_trial.index]
+    settings = [setting_of(trial, params.get(name, {}), env_step_s(experiment, params.get(name, {})),
+                           per_trial.at[name, "env_steps"], cores)
+                for name, trial in trials.iterrows()]
+    return per_trial.assign(point=trials["point"], setting=settings,
+                            cpus_per_runner=trials["num_cpus_per_env_runner"].astype(float))
+
+
+def as_observations(rows: pd.DataFrame) -> list[model.Observation]:
+    return [model.Observation(r.setting, r.sample_s, r.learn_s, r.sync_s, r.other_s) for r in rows.itertuples()]
+
+
+@dataclass
+class SelfCheck:
+    """Leave-one-point-out predictions and the model fitted to every point."""
+
+    predicted: pd.Series      # point -> env steps/s predicted without that point's trials
+    error_pct: pd.Series      # point -> 100 * (predicted - measured) / measured
+    fitted: pd.Series         # point -> env steps/s of the model fitted to all points
+    params: model.Params
+    rows: pd.DataFrame        # observations(), a row per trial
+
+    @property
+    def median_abs_error_pct(self) -> float:
+        return float(np.nanmedian(self.error_pct.abs())) if self.error_pct.notna().any() else np.nan
+
+
+def point_prediction(settings: list[model.Setting], p: model.Params) -> float:
+    """A point's env steps/s: the median over its trials' settings (they differ only in batch size)."""
+    return float(np.median([model.env_steps_per_s(s, p) for s in settings]))
+
+
+def self_check(experiment: Experiment, summary: pd.DataFrame) -> SelfCheck | None:
+    """Fit the model without each point in turn and predict it; None without phase times or with
+    fewer than three points (two leave one to fit from)."""
+    rows = observations(experiment)
+    points = list(dict.fromkeys(rows["point"]))
+    if len(points) < 3:
+        return None
+    full = model.fit(as_observations(rows))
+    predicted, fitted = {}, {}
+    for point in points:
+        held_out = rows[rows["point"] == point]
+        rest = model.fit(as_observations(rows[rows["point"] != point]))
+        predicted[point] = point_prediction(list(held_out["setting"]), rest)
+        fitted[point] = point_prediction(list(held_out["setting"]), full)
+    measured = summary.set_index("point")["env_steps_per_s"]
+    predicted = pd.Series(predicted, dtype=float)
+    error = 100.0 * (predicted - measured.reindex(predicted.index)) / measured.reindex(predicted.index)
+    return SelfCheck(predicted, error, pd.Series(fitted, dtype=float), full, rows)
+
+
+def add_predictions(summary: pd.DataFrame, check: SelfCheck | None) -> pd.DataFrame:
+    """summary.csv's predicted_env_steps_per_s and prediction_error_pct (NaN where no check ran)."""
+    by_point = summary["point"]
+    return summary.assign(
+        predicted_env_steps_per_s=by_point.map(check.predicted) if check else np.nan,
+        prediction_error_pct=by_point.map(check.error_pct) if check else np.nan)
+
+
+# --- Extrapolation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Machine:
+    nodes: int
+    cpus_per_node: float
+
+    @property
+    def cpus(self) -> float:
+        return self.nodes * self.cpus_per_node
+
+    def describe(self) -> str:
+        one = f"{self.cpus_per_node:g} CPU" + ("" if self.cpus_per_node == 1 else "s")
+        return one if self.nodes == 1 else f"{self.nodes} nodes of {one}"
+
+
+def runner_counts(most: int) -> list[int]:
+    """0, 1, 2, 4, 8, ... up to `most`, and `most` itself."""
+    counts = [0] + [2 ** k for k in range(int(np.log2(most)) + 1)] if most >= 1 else [0]
+    return sorted(set(counts + [most]))
+
+
+def candidates(check: SelfCheck, machine: Machine) -> pd.DataFrame:
+    """Every setting the model can speak for on `machine`: the measured envs per runner and
+    vectorize modes, with as many env runners as fit beside the main process's CPU."""
+    rows = check.rows
+    per_runner = float(rows["cpus_per_runner"].median())
+    most = int(np.floor((machine.cpus - 1.0) / per_runner + 1e-9))
+    template = rows["setting"].iloc[0]
+    kinds = {(s.envs, s.is_async) for s in rows["setting"]}
+    out = []
+    for envs, is_async in sorted(kinds):
+        for runners in runner_counts(most):
+            setting = replace(template, runners=float(runners), envs=envs, is_async=is_async,
+                              cores=machine.cpus_per_node, nodes=float(machine.nodes))
+            out.append({"num_env_runners": runners, "num_envs_per_env_runner": envs,
+                        "vectorize": "async" if is_async else "sync", "cpus": 1.0 + runners * per_runner,
+                        "env_steps_per_s": model.env_steps_per_s(setting, check.params)})
+    table = pd.DataFrame(out)
+    # the vectorize mode is named only where the measurements compared modes
+    return table if table["vectorize"].nunique() > 1 else table.drop(columns="vectorize")
+
+
+def uncertainty(check: SelfCheck, value: float) -> tuple[float, float]:
+    """The range the leave-one-out errors put around a prediction: measured / predicted ratios seen
+    over the measured points, applied to this prediction."""
+    ratios = 1.0 / (1.0 + check.error_pct.dropna() / 100.0)
+    if ratios.empty:
+        return np.nan, np.nan
+    return value * float(ratios.min()), value * float(ratios.max())
+
+
+def describe_candidate(row: pd.Series) -> str:
+    mode = f", {row['vectorize']}" if "vectorize" in row else ""
+    return f"{row['num_env_runners']:g} env runner(s) x {row['num_envs_per_env_runner']:g} env(s){mode}"
+
+
+def best_sentence(check: SelfCheck, machine: Machine, measured_cpus: float) -> str:
+    table = candidates(check, machine)
+    best = table.loc[table["env_steps_per_s"].idxmax()]
+    low, high = uncertainty(check, best["env_steps_per_s"])
+    beyond = (f" {machine.describe()} is beyond the {measured_cpus:g} measured, so this is an extrapolation "
+              f"the check did not test." if machine.cpus > measured_cpus else "")
+    return (f"Prediction (model, not measured) for {machine.describe()}: fastest {describe_candidate(best)}, "
+            f"about {best['env_steps_per_s']:,.0f} env steps/s (range {low:,.0f}-{high:,.0f} from the "
+            f"leave-one-out errors, median {check.median_abs_error_pct:.0f}%).{beyond}")
+
+
+REPORT_MACHINES = (Machine(1, 8), Machine(1, 64))  # what a laptop user asks about before renting
+
+
+def model_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]:
+    """The answer section's lines on the model: its self-check, then its predictions for bigger machines."""
+    measured_cpus = float(summary["cpus"].max())
+    return check_sentences(check, summary) + (
+        [best_sentence(check, machine, measured_cpus) for machine in REPORT_MACHINES] if check else [])
+
+
+def check_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]:
+    """The answer section's lines on the model: its leave-one-out error and which point it ranks first."""
+    if check is None:
+        return ["Model self-check: not done (needs phase times from at least three points)."]
+    measured = summary.set_index("point")["env_steps_per_s"]
+    fastest, named = measured.idxmax(), check.predicted.idxmax()
+    agree = "the measured fastest too" if fastest == named else f"but {fastest} was measured fastest"
+    return [f"Model self-check: each point predicted by the iteration model fitted without it is off by "
+            f"{check.median_abs_error_pct:.0f}% (median; worst {check.error_pct.abs().max():.0f}%); so predicted, "
+            f"{named} is fastest, {agree}."]
+
+
+# --- The command ---------------------------------------------------------------------------------
+
+
+def predict_command(results_dir: str, machine: Machine) -> int:
+    """Print what the model expects on `machine`; 0 ok, 2 when the results cannot carry a model."""
+    try:
+        experiment = load_experiment(Path(results_dir))
+    except NothingToAnalyse as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from .summary import build_summary
+
+    calibration = experiment.calibration or {}
+    summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
+                            grid=experiment.grid)
+    check = self_check(experiment, summary)
+    if check is None:
+        print(f"error: {results_dir}: the model needs phase times (scaling/* metrics) from at least three "
+              f"grid points", file=sys.stderr)
+        return 2
+    table = candidates(check, machine).sort_values("env_steps_per_s", ascending=False)
+    print(check_sentences(check, summary)[0])
+    print(best_sentence(check, machine, float(summary["cpus"].max())))
+    print(f"\nPredicted env steps/s on {machine.describe()} (model, not measured), best first:")
+    for _, row in table.head(10).iterrows():
+        low, high = uncertainty(check, row["env_steps_per_s"])
+        cpus = f"{row['cpus']:g} CPU" + ("" if row["cpus"] == 1 else "s")
+        print(f"  {describe_candidate(row):<40} {cpus:>10}  {row['env_steps_per_s']:>9,.0f} "
+              f"({low:,.0f}-{high:,.0f})")
+    return 0

@@ -1,0 +1,151 @@
+"""The model's self-check in the report and `scaling-study predict`, on an experiment directory whose
+phase times were generated from known model parameters (no Ray: the numbers are chosen, not measured)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaling_study.analysis import model
+from scaling_study.analysis.command import analyze_command
+from scaling_study.analysis.predict import Machine, runner_counts
+from scaling_study.cli import main
+
+KNOWN = model.Params(a=1e-3, b=1e-4, q=3e-4, w=5e-4, learn=2e-4, sync0=0.01, sync_per_runner=0.005,
+                     other0=0.02, other_per_runner=0.002)
+STEP_S = 0.002  # the calibrated rate below: 500 steps/s, one 2 ms sleeping step
+BATCH = 1000
+GRID = [(r, e, mode) for r in (1, 2, 4) for e in (1, 4) for mode in ("sync", "async")]
+
+
+def setting(runners, envs, mode, cores=2.0, nodes=1.0) -> model.Setting:
+    return model.Setting(runners=runners, envs=envs, env_step_s=STEP_S, batch=BATCH, epochs=2,
+                         is_async=mode == "async", sleeps=True, cores=cores, nodes=nodes)
+
+
+def write_experiment(root, seeds=2):
+    """A suite-format directory: every trial's phases are the model's, times a seed's +-1% (so the
+    seeds differ but their median is the model's)."""
+    root.mkdir(parents=True)
+    (root / "scaling_study").mkdir()
+    (root / "scaling_study" / "provenance.json").write_text(json.dumps(
+        {"machine": {"cpu_count": 2, "cpu_model": "Synthetic"}, "cluster": {"physical_cpus": 2, "nodes": 1}}))
+    (root / "scaling_study" / "calibration.json").write_text(json.dumps(
+        {"env_id": "FrozenLake-v1", "steps_per_s_per_core": 1 / STEP_S}))
+    start = 1_700_000_000.0
+    for index, (runners, envs, mode) in enumerate(GRID):
+        s = setting(runners, envs, mode)
+        for seed in range(seeds):
+            factor = 1.0 + 0.01 * (2 * seed - 1) if seeds > 1 else 1.0
+            directory = root / f"trial_{index}_{seed}"
+            directory.mkdir()
+            point = f"num_env_runners={runners}, num_envs_per_env_runner={envs}, gym_env_vectorize_mode={mode}"
+            (directory / "params.json").write_text(json.dumps({
+                "num_env_runners": runners, "num_envs_per_env_runner": envs, "num_cpus_per_env_runner": 0.25,
+                "gym_env_vectorize_mode": mode, "step_cost": {"seconds": STEP_S, "mode": "sleep"},
+                "num_epochs": 2, "train_batch_size_per_learner": BATCH, "repeat": seed, "seed": seed,
+                "point": point, "warmup_iterations": 1}))
+            phases = {"sample_s": model.sample_s(s, KNOWN), "learn_s": model.learn_s(s, KNOWN),
+                      "sync_s": model.sync_s(s, KNOWN)}
+            phases = {k: v * factor for k, v in phases.items()}
+            iter_s = sum(phases.values()) + model.other_s(s, KNOWN) * factor
+            rows = []
+            for iteration in range(1, 4):
+                start += iter_s
+                rows.append({"training_iteration": iteration, "time_this_iter_s": iter_s, "timestamp": int(start),
+                             "env_runners": {"num_env_steps_sampled": BATCH, "episode_return_mean": 0.0},
+                             "scaling": {"env_steps": BATCH, "iter_s": iter_s, "env_steps_per_s": BATCH / iter_s,
+                                         **phases, "setup_s": 3.0, "cpus": 1 + 0.25 * runners,
+                                         "warmup": iteration == 1, "trial_started_at": start - 10,
+                                         "iter_ended_at": start, "nodes": 1, "node_ids": ["node-a"]}})
+            (directory / "result.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    return write_experiment(tmp_path_factory.mktemp("predict") / "known")
+
+
+@pytest.fixture(scope="module")
+def report(experiment, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert analyze_command(str(experiment), str(out)) == 0
+    return out
+
+
+def test_each_point_is_predicted_from_the_others(report):
+    summary = pd.read_csv(report / "summary.csv")
+    # Every point's seeds straddle the model (+-1%), so the measured median is the model's value and a
+    # fit without the point recovers the parameters from the other eleven: the error is ~0.
+    truth = [model.env_steps_per_s(setting(*p), KNOWN) for p in GRID]
+    by_point = summary.set_index(["num_env_runners", "num_envs_per_env_runner"])
+    assert len(summary) == len(GRID)
+    np.testing.assert_allclose(summary["env_steps_per_s"], summary["predicted_env_steps_per_s"], rtol=5e-3)
+    assert summary["prediction_error_pct"].abs().max() < 0.5
+    assert sorted(summary["env_steps_per_s"]) == pytest.approx(sorted(truth), rel=5e-3)
+    assert by_point.index.nunique() == 6  # sync and async share runners x envs
+
+
+def test_report_names_the_error_the_prediction_and_three_cpu_counts_allow_amdahl(report):
+    text = (report / "report.md").read_text()
+    assert "Model self-check: each point predicted by the iteration model fitted without it is off by 0%" in text
+    assert "the measured fastest too" in text
+    assert "Prediction (model, not measured) for 8 CPUs" in text and "extrapolation" in text
+    # 1.25, 1.5 and 2 CPUs: three counts, so the Amdahl fit and its self-check run
+    assert "Amdahl fit: not done" not in text and "Amdahl self-check: fitted on 1.25-1.5 CPUs" in text
+    assert "ceiling of inf" not in text
+    for figure in ("measured_vs_predicted", "model_curve"):
+        assert (report / f"{figure}.svg").exists() and f"]({figure}.png)" in text
+
+
+def test_predict_names_the_setting_the_known_model_makes_fastest(experiment, capsys):
+    assert main(["predict", str(experiment), "--cpus", "8"]) == 0
+    out = capsys.readouterr().out
+    # By hand from KNOWN: on 8 cores, 28 runners (0.25 CPU each, beside the main process's 1) fit;
+    # the brute force over the settings the model speaks for names the fastest.
+    options = [(r, e, m) for r in runner_counts(28) for e in (1, 4) for m in ("sync", "async")]
+    rate = {o: model.env_steps_per_s(setting(*o, cores=8), KNOWN) for o in options}
+    runners, envs, mode = max(rate, key=rate.get)
+    assert f"fastest {runners} env runner(s) x {envs} env(s), {mode}, about " in out
+    # the fit to +-1% seeds lands within a fraction of a percent of the known parameters' value
+    said = float(out.split(f"{mode}, about ")[1].split(" env steps/s")[0].replace(",", ""))
+    assert said == pytest.approx(rate[(runners, envs, mode)], rel=5e-3)
+    assert "model, not measured" in out
+
+
+def test_a_cluster_spreads_runners_over_its_nodes(experiment, capsys):
+    assert main(["predict", str(experiment), "--nodes", "4", "--cpus-per-node", "2"]) == 0
+    out = capsys.readouterr().out
+    # 28 runners over 4 nodes of 2 cores: 7 per node, each node like one machine of 7 runners; async
+    # 4-env runners (2.6 ms of CPU a vector step) need at least 7 x 2.6 / 2 = 9.1 ms a step there.
+    cluster = replace(setting(28, 4, "async"), cores=2, nodes=4)
+    one_node = setting(7, 4, "async", cores=2)
+    assert model.vector_step_s(cluster, KNOWN) == pytest.approx(model.vector_step_s(one_node, KNOWN))
+    assert 9.1e-3 < model.vector_step_s(cluster, KNOWN) < 9.1e-3 + 2.5e-3
+    assert "on 4 nodes of 2 CPUs" in out
+    assert Machine(4, 2).cpus == 8
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--cpus", "0"], "expected a number > 0"),
+    (["--cpus", "8", "--nodes", "2"], "give either --cpus N"),
+    (["--nodes", "2"], "expected --cpus N, or --nodes K with --cpus-per-node C"),
+])
+def test_bad_input_is_one_line_and_exit_2(experiment, capsys, argv, message):
+    try:
+        code = main(["predict", str(experiment), *argv])
+    except SystemExit as stop:  # argparse's own checks exit from inside main
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_results_without_three_points_are_refused(tmp_path, capsys):
+    assert main(["predict", str(tmp_path / "missing"), "--cpus", "8"]) == 2
+    assert "no such directory" in capsys.readouterr().err
