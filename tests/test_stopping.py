@@ -87,19 +87,23 @@ def test_a_steady_trial_stops_on_precision(tmp_path):
     with own_ray_temp_dir():
         exp_dir = run_sweep(spec, SweepOptions(storage_path=str(tmp_path)), argv=["test"])
     ledger = [json.loads(line) for line in (exp_dir / "scaling_study" / "finished.jsonl").read_text().splitlines()]
-    assert len(ledger) == 2 and {entry["stopped_by"] for entry in ledger} == {"precision"}
+    # On this shared 2-core machine a loaded minute can keep one trial outside +-5% up to the cap (seen
+    # once in 3 runs of this test); each trial's stop must match its rows, and at least one reaches precision.
+    assert len(ledger) == 2 and "precision" in {entry["stopped_by"] for entry in ledger}
     for entry in ledger:
         rows = [json.loads(line) for line in (exp_dir / entry["trial_dir"] / "result.json").read_text().splitlines()]
-        assert len(rows) < CAP
         rates = [r["scaling"]["env_steps_per_s"] for r in rows if not r["scaling"]["warmup"]]
-        # The criterion, recomputed from the rows with the analysis' own interval: it holds at the end...
-        median, low, high = median_ci(rates)
-        assert len(rates) >= 3 and median * (1 - PRECISION) <= low and high <= median * (1 + PRECISION)
-        # ... and did not hold one iteration earlier (the trial stopped at the first chance).
-        earlier = rates[:-1]
-        if len(earlier) >= 3:
-            median, low, high = median_ci(earlier)
-            assert low < median * (1 - PRECISION) or high > median * (1 + PRECISION)
+
+        def within(values: list[float]) -> bool:  # the criterion, recomputed with the analysis' interval
+            median, low, high = median_ci(values)
+            return len(values) >= 3 and median * (1 - PRECISION) <= low and high <= median * (1 + PRECISION)
+
+        # It did not hold at any earlier iteration (the trial stopped at the first chance) ...
+        assert not any(within(rates[:n]) for n in range(3, len(rates)))
+        if entry["stopped_by"] == "precision":  # ... and holds at the end, before the cap
+            assert within(rates) and len(rows) < CAP
+        else:
+            assert entry["stopped_by"] == "training_iteration" and len(rows) == CAP and not within(rates)
 
     # Both trials reserve the same resources: Tune runs the second in the first one's process (warm), which
     # skips the process start and imports that the first paid before its trial function began.
@@ -113,7 +117,7 @@ def test_a_steady_trial_stops_on_precision(tmp_path):
 
     experiment = load_experiment(exp_dir)
     table = trials_table(experiment.trials, experiment.iterations, experiment.grid)
-    assert list(table["stopped_by"]) == ["precision", "precision"]
-    assert stopping_text(experiment.trials) == "Stopped by: precision (2 trials)."
+    assert sorted(table["stopped_by"]) == sorted(entry["stopped_by"] for entry in ledger)
+    assert stopping_text(experiment.trials).startswith("Stopped by: precision (")
 
 
