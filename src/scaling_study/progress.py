@@ -12,6 +12,7 @@ from typing import Any
 from ray.tune import Callback
 
 from scaling_study.metrics import lifetime_env_steps
+from scaling_study.rows import GROUP
 
 DONE_STATES = ("TERMINATED", "ERROR")
 QUIET_INTERVAL_S = 10.0
@@ -39,7 +40,7 @@ class ProgressPrinter(Callback):
         self._numbers[trial.trial_id] = self.done_before + len(self._numbers) + 1
 
     def on_trial_result(self, iteration: int, trials: list, trial, result: dict, **info: Any) -> None:
-        scaling = result.get("scaling") or {}
+        scaling = result.get(GROUP) or {}
         if not scaling:
             return
         trial_id = trial.trial_id

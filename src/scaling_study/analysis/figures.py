@@ -25,6 +25,7 @@ FIGURES = {
 
 
 def per_trial_throughput(iterations: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """The trials with each one's median env steps/s over its measured iterations."""
     measured = iterations[~iterations["warmup"]]
     medians = measured.groupby("trial")["env_steps_per_s"].median()
     return trials.assign(env_steps_per_s=trials["trial"].map(medians))

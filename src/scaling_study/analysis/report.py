@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .figures import FIGURES
+from .figures import FIGURES, per_trial_throughput
 from .findings import Findings
 from .meta import RunInfo
 
@@ -27,11 +27,9 @@ TRIAL_COLUMNS = ["repeat", "seed",
 
 def trials_table(trials: pd.DataFrame, iterations: pd.DataFrame, grid: list[str]) -> pd.DataFrame:
     """A row per trial, skipped ones included, with its median measured throughput and time window."""
-    measured = iterations[~iterations["warmup"]]
-    medians = measured.groupby("trial")["env_steps_per_s"].median()
-    table = trials.assign(env_steps_per_s=trials["trial"].map(medians),
-                          duration_s=trials["ended_at"] - trials["started_at"],
-                          started=iso_utc(trials["started_at"]), ended=iso_utc(trials["ended_at"]))
+    table = per_trial_throughput(iterations, trials).assign(
+        duration_s=trials["ended_at"] - trials["started_at"],
+        started=iso_utc(trials["started_at"]), ended=iso_utc(trials["ended_at"]))
     return table.reindex(columns=["trial_id", "trial", "point", *grid, *TRIAL_COLUMNS])
 
 
@@ -194,7 +192,9 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         ("h2", "Answer"), ("ul", answer_items(summary, findings, calibration)),
         ("h2", "Warnings"), ("ul", findings.warnings or ["None."]),
         ("h2", "Summary per grid point"),
-        ("p", "Medians over measured (non-warmup) iterations and repeats; 95% bootstrap CI; speedup and "
+        ("p", f"Throughput is the median of each seed's median over its measured (non-warmup) iterations, "
+              f"with a 95% interval over seeds (a two-level bootstrap: seeds, then their iterations; none "
+              f"below {stats.MIN_SEEDS_FOR_CI} seeds); speedup and "
               "efficiency against the smallest configuration; phase shares of iteration time; the model's "
               "prediction of each point when fitted without it, and its error."),
         *[("p", note) for note in efficiency_note(summary)],
