@@ -10,8 +10,6 @@ from ray_processes import own_ray_temp_dir
 
 from scaling_study import calibration_cache
 from scaling_study.cli import build_parser
-from scaling_study.spec import parse_spec
-from scaling_study.sweep import SweepOptions, run_sweep
 
 
 def test_the_key_changes_with_the_env_and_its_step_cost_and_not_otherwise():
@@ -30,37 +28,38 @@ def test_the_command_line_passes_recalibrate():
     assert build_parser().parse_args(["sweep", "x.yaml"]).recalibrate is False
 
 
-ONE_ITERATION = {
-    "name": "cached",
-    "env": {"id": "FrozenLake-v1"},
-    "search_space": {"num_env_runners": [0]},
-    "fixed": {"train_batch_size_per_learner": 100, "minibatch_size": 50, "num_epochs": 1, "fcnet_hiddens": [8]},
-    "stop": {"training_iteration": 1},
-    "warmup_iterations": 0,
-}
+FROZENLAKE = {"id": "FrozenLake-v1", "kwargs": {}, "step_cost": None, "imports": []}
 
 
 @pytest.mark.ray
-@pytest.mark.timeout(300)
-def test_a_second_sweep_reuses_the_calibration_and_recalibrate_does_not(tmp_path, monkeypatch):
+def test_a_second_calibration_reuses_the_cache_and_recalibrate_does_not(tmp_path, monkeypatch):
+    """calibration_cache.calibration is the sweep's call site (sweep.write_suite_files); one Ray serves
+    the three calls, where three sweeps would each start Ray again."""
+    import ray
+
     monkeypatch.setenv(calibration_cache.CACHE_ENV, str(tmp_path / "cache"))
-    spec = parse_spec(ONE_ITERATION)
-
-    def sweep(name: str, recalibrate: bool = False) -> dict:
-        options = SweepOptions(storage_path=str(tmp_path / "results"), name=name, recalibrate=recalibrate)
-        exp_dir = run_sweep(spec, options, argv=["test"])
-        return json.loads((exp_dir / "scaling_study" / "calibration.json").read_text())
-
     with own_ray_temp_dir():
-        first = sweep("first")
-        (cached_file,) = (tmp_path / "cache" / "calibration").glob("FrozenLake-v1-*.json")
-        written = cached_file.stat().st_mtime_ns
-        second = sweep("second")
-        assert cached_file.stat().st_mtime_ns == written, "the cached file was not rewritten"
-        third = sweep("third", recalibrate=True)
+        ray.init(num_cpus=1, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+        try:
+            first = calibration_cache.calibration(FROZENLAKE)
+            (cached_file,) = (tmp_path / "cache" / "calibration").glob("FrozenLake-v1-*.json")
+            written = cached_file.stat().st_mtime_ns
+            second = calibration_cache.calibration(FROZENLAKE)
+            assert cached_file.stat().st_mtime_ns == written, "the cached file was not rewritten"
+            third = calibration_cache.calibration(FROZENLAKE, recalibrate=True)
+        finally:
+            ray.shutdown()
     assert first["cache"]["hit"] is False and second["cache"]["hit"] is True and third["cache"]["hit"] is False
     # A measured rate is a float of a timed loop: equal to the last bit only when it was not measured again.
     assert second["steps_per_s_per_core"] == first["steps_per_s_per_core"]
     assert third["steps_per_s_per_core"] != first["steps_per_s_per_core"]
     assert cached_file.stat().st_mtime_ns > written
     assert json.loads(cached_file.read_text())["steps_per_s_per_core"] == third["steps_per_s_per_core"]
+
+
+@pytest.mark.ray
+def test_the_sweep_records_where_its_calibration_came_from(race_sweep):
+    """The shared sweep (race_sweep.py) calibrated through the cache: calibration.json says so."""
+    calibration = json.loads((race_sweep / "scaling_study" / "calibration.json").read_text())
+    assert set(calibration["cache"]) >= {"hit", "path", "measured_at", "key"}
+    assert calibration["cache"]["key"]["env"]["id"] == "FrozenLake-v1"

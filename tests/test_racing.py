@@ -1,5 +1,5 @@
 """Racing (`prune: true`): the pruning rule by hand, then a real tiny race where one point is clearly
-slower and is not run again after the first round."""
+slower (the shared sweep of race_sweep.py) and is not run again after the first round."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ import json
 
 import pandas as pd
 import pytest
-from ray_processes import own_ray_temp_dir
+from race_sweep import FAST, REPEATS, SLOW, SLOW_STEP_S, interval, trials
 
-from scaling_study.analysis.stats import median_ci
 from scaling_study.racing import points_to_prune
-from scaling_study.spec import parse_spec
-from scaling_study.sweep import SweepOptions, run_sweep
 
 
 def test_one_seed_each_prunes_a_point_whose_interval_lies_below_the_best_seeds():
@@ -44,49 +41,30 @@ def test_three_seeds_use_the_interval_over_seeds():
     assert points_to_prune({"fast": fast, "near": [[97] * 3, [99] * 3, [101] * 3]}) == {}
 
 
-REPEATS = 2
-
-
 @pytest.mark.ray
-@pytest.mark.timeout(300)
-def test_a_clearly_slower_point_is_not_run_again(tmp_path):
-    """Sleeping env steps of 1 ms and 4 ms: about 4x apart, each steady, so after one round the 4 ms
-    point's interval lies far below the 1 ms point's and its second repeat is not run."""
-    spec = parse_spec({
-        "name": "race",
-        "env": {"id": "FrozenLake-v1"},
-        "search_space": {"step_cost": [{"seconds": 0.001, "mode": "sleep"}, {"seconds": 0.004, "mode": "sleep"}]},
-        "fixed": {"num_env_runners": 0, "num_envs_per_env_runner": 1, "train_batch_size_per_learner": 100,
-                  "minibatch_size": 50, "num_epochs": 1, "fcnet_hiddens": [16]},
-        "stop": {"training_iteration": 4},
-        "warmup_iterations": 1,
-        "repeats": REPEATS,
-        "prune": True,
-    })
-    with own_ray_temp_dir():
-        exp_dir = run_sweep(spec, SweepOptions(storage_path=str(tmp_path)), argv=["test"])
-    pruned = json.loads((exp_dir / "scaling_study" / "pruned.json").read_text())
-    (slow_label,) = pruned
-    assert slow_label == "step_cost=0.004/sleep"
-
+def test_a_clearly_slower_point_is_not_run_again(race_sweep, tmp_path):
+    """race_sweep.py: the slow point's rate is below 20 env steps/s by construction (20 sleeps of 50 ms
+    per iteration), the fast point's far above, so after round 0 the slow point is pruned."""
+    pruned = json.loads((race_sweep / "scaling_study" / "pruned.json").read_text())
+    assert list(pruned) == [SLOW] and pruned[SLOW]["best"] == FAST
     by_point: dict[str, list[list[float]]] = {}
-    for params_file in exp_dir.glob("*/params.json"):
-        point = json.loads(params_file.read_text())["point"]
-        rows = [json.loads(line)["scaling"] for line in (params_file.parent / "result.json").read_text().splitlines()]
-        by_point.setdefault(point, []).append([r["env_steps_per_s"] for r in rows if not r["warmup"]])
-    assert len(by_point[slow_label]) == 1, "the pruned point ran one round only"
-    (fast_label,) = set(by_point) - {slow_label}
-    assert len(by_point[fast_label]) == REPEATS
-    # The rule, recomputed from the rows of the first round with the analysis' interval.
-    slow_high = median_ci(by_point[slow_label][0])[2]
-    assert slow_high < min(median_ci(seed)[1] for seed in by_point[fast_label])
+    for trial in trials(race_sweep):
+        by_point.setdefault(trial.point, []).append(trial.rates)
+    assert len(by_point[SLOW]) == 1, "the pruned point ran one round only"
+    assert len(by_point[FAST]) == REPEATS
+    # The rule, recomputed from the rows of round 0 (one seed each: the slow seed's interval top below
+    # the fast seed's interval bottom), and the margin the design promises.
+    slow_high = interval(by_point[SLOW][0])[2]
+    fast_low = interval(by_point[FAST][0])[1]
+    assert slow_high < 1 / SLOW_STEP_S < fast_low  # every slow step sleeps SLOW_STEP_S
+    assert pruned[SLOW]["high"] == pytest.approx(slow_high) and pruned[SLOW]["best_low"] == pytest.approx(fast_low)
 
     from scaling_study.analysis.command import analyze_command
 
-    assert analyze_command(str(exp_dir), str(tmp_path / "report")) == 0
+    assert analyze_command(str(race_sweep), str(tmp_path / "report")) == 0
     summary = pd.read_csv(tmp_path / "report" / "summary.csv").set_index("point")
-    assert bool(summary.loc[slow_label, "pruned"]) and not bool(summary.loc[fast_label, "pruned"])
-    assert summary.loc[slow_label, "repeats"] == 1
+    assert bool(summary.loc[SLOW, "pruned"]) and not bool(summary.loc[FAST, "pruned"])
+    assert summary.loc[SLOW, "repeats"] == 1
     assert "Racing" in (tmp_path / "report" / "report.md").read_text()
 
 
