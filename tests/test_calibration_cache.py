@@ -11,6 +11,8 @@ from ray_processes import own_ray_temp_dir
 from scaling_study import calibration_cache
 from scaling_study.cli import build_parser
 
+FROZENLAKE = {"id": "FrozenLake-v1", "kwargs": {}, "step_cost": None, "imports": []}
+
 
 def test_the_key_changes_with_the_env_and_its_step_cost_and_not_otherwise():
     nodes = [{"NodeManagerAddress": "127.0.0.1", "Resources": {"CPU": 2.0}}]
@@ -23,12 +25,16 @@ def test_the_key_changes_with_the_env_and_its_step_cost_and_not_otherwise():
     assert path(calibration_cache.cache_key(plain, nodes)) != path(calibration_cache.cache_key(plain, more))
 
 
+def test_a_changed_calibration_method_is_a_different_key(monkeypatch):
+    nodes = [{"NodeManagerAddress": "127.0.0.1", "Resources": {"CPU": 2.0}}]
+    before = calibration_cache.cache_path(calibration_cache.cache_key(FROZENLAKE, nodes))
+    monkeypatch.setattr(calibration_cache, "method_digest", lambda: "another-method")
+    assert calibration_cache.cache_path(calibration_cache.cache_key(FROZENLAKE, nodes)) != before
+
+
 def test_the_command_line_passes_recalibrate():
     assert build_parser().parse_args(["sweep", "x.yaml", "--recalibrate"]).recalibrate is True
     assert build_parser().parse_args(["sweep", "x.yaml"]).recalibrate is False
-
-
-FROZENLAKE = {"id": "FrozenLake-v1", "kwargs": {}, "step_cost": None, "imports": []}
 
 
 @pytest.mark.ray

@@ -2,7 +2,7 @@
 
 A thin layer around `calibrate.calibrate`: the key names everything that changes what it measures (the
 machine or the cluster's nodes, the env and its step cost, the grid's sampler configurations, Python,
-Ray, gymnasium and numpy), and the
+Ray, gymnasium and numpy, and calibrate.py's own source: a changed method measures afresh), and the
 cached file is what `calibrate` returned, plus where it came from. `--recalibrate` measures afresh and
 replaces the cached file. The cache lives in $SCALING_STUDY_CACHE_DIR, else $XDG_CACHE_HOME/scaling-study,
 else ~/.cache/scaling-study.
@@ -34,6 +34,13 @@ def cache_dir() -> Path:
 PER_TRIAL = ("seed", "repeat", "trial_index", "point", "trial_timeout_s", "warmup_iterations")
 
 
+def method_digest() -> str:
+    """calibrate.py's source, hashed: a cached calibration is reused only by the method that measured it."""
+    from scaling_study import calibrate
+
+    return hashlib.sha256(Path(calibrate.__file__).read_bytes()).hexdigest()[:16]
+
+
 def cache_key(env_config: dict[str, Any], nodes: list[dict[str, Any]],
               trial_params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """What the calibration depends on. `nodes`: Ray's alive nodes (address and CPUs of each);
@@ -45,6 +52,7 @@ def cache_key(env_config: dict[str, Any], nodes: list[dict[str, Any]],
         "machine": {"hostname": platform.node(), "cpu_model": cpu_model(), "cpu_count": os.cpu_count()},
         "nodes": sorted((n.get("NodeManagerAddress"), n.get("Resources", {}).get("CPU")) for n in nodes),
         "env": env_config,
+        "method": method_digest(),
         "versions": {name: _version(name) for name in ("ray", "gymnasium", "numpy")}
         | {"python": platform.python_version()},
     }
