@@ -28,6 +28,7 @@ from bench import (
     model_check,
     report,
     sweep_efficiency,
+    time_to_answer,
 )
 from bench.context import Context
 from bench.experiments import REPO
@@ -40,6 +41,7 @@ BENCHMARKS = {
     "course": ("The course, reproduced", course.run),
     "analysis_speed": ("Analysis speed: 100 trials x 20 iterations", analysis_speed.run),
     "model_check": ("The iteration model's self-check", model_check.run),
+    "time_to_answer": ("Time to answer: full grid against precision stopping and racing", time_to_answer.run),
 }
 
 

@@ -1,5 +1,5 @@
 """The suite as a library: `scaling_study.sweep.run_sweep` of an experiment file, with the SweepOptions
-the CLI does not offer (the harness-tax suite arm; the reuse_actors what-if).
+the CLI does not offer (the harness-tax suite arm).
 
     python -m bench.suite_point bench/specs/harness_tax.yaml STORAGE_DIR [--reuse-actors]
 

@@ -129,9 +129,9 @@ def verdict_text(results: list[tuple[str, compare.Comparison, Runs]]) -> str:
         f"machinery, the same for both: starting Ray and shutting it down, and for every trial a fresh actor "
         f"process that imports RLlib and torch before the trial's own code runs. The one fixed cost the suite "
         f"adds is calibration ({calibration:.1f} s: the limit the report divides by). Ours to remove: a new "
-        f"process per trial (the what-if above: SweepOptions.reuse_actors, off by default because it changes "
-        f"what setup_s means for a trial that gets a warm process); calibration could be cached per machine "
-        f"and env. Not ours: Ray start and shutdown, Tune's actor and placement-group lifecycle, the "
+        f"process per trial (the what-if above; the suite arm here runs --cold-processes, while the CLI now "
+        f"reuses processes by default, with setup_s the build alone and startup_s the process start); "
+        f"calibration (now cached per machine, env and versions; this arm's first run measures it). Not ours: Ray start and shutdown, Tune's actor and placement-group lifecycle, the "
         f"interpreter and its imports. What closes the gap: longer trials (see the default experiment's "
         f"efficiency in the next section), a Ray cluster that is already running (--address: no Ray start or "
         f"shutdown inside the sweep), and actor reuse."
@@ -157,6 +157,6 @@ def run(ctx: Context) -> Outcome:
         commands += [" ".join(["scaling-study", *sweeps.suite_command(*shown)[1:]]),
                      " ".join(["python", *sweeps.plain_command(*shown)[1:]])]
         if WHAT_IF in runs:
-            commands.append(" ".join(["python", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]))
+            commands.append(" ".join(["scaling-study", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]))
     sections.append(verdict_text(results))
     return Outcome("\n\n".join(sections), figures, commands)

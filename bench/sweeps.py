@@ -35,9 +35,9 @@ def trials(exp_dir: Path) -> list[TrialFiles]:
 
 
 def suite_command(spec: Path, storage: Path, *extra: str, reuse_actors: bool = False) -> list[str]:
-    if reuse_actors:  # an option of SweepOptions the CLI does not offer
-        return runner.python("-m", "bench.suite_point", str(spec), str(storage), "--reuse-actors", *extra)
-    return runner.scaling_study("sweep", str(spec), "--storage-path", str(storage), "--no-analyze", *extra)
+    """The suite's CLI; cold processes (a fresh one per trial) unless `reuse_actors`, the CLI's default."""
+    cold = () if reuse_actors else ("--cold-processes",)
+    return runner.scaling_study("sweep", str(spec), "--storage-path", str(storage), "--no-analyze", *cold, *extra)
 
 
 def plain_command(spec: Path, storage: Path) -> list[str]:

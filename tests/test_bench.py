@@ -207,6 +207,32 @@ def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
     assert result["torch_threads"] == 1 and result["env_steps_per_s"] > 0 and done.ray_sessions
 
 
+def test_time_to_answer_copies_the_file_with_precision_and_racing(tmp_path):
+    from bench.time_to_answer import PRECISION, fast_copy
+    from scaling_study.spec import load_spec
+
+    copy = load_spec(fast_copy(REPO / "experiments" / "frozenlake.yaml", tmp_path))
+    assert copy.name == "frozenlake" and copy.prune is True
+    assert copy.stop == {"precision": PRECISION, "training_iteration": 6}  # the file's own stop stays, as a cap
+
+
+def test_time_to_answer_agrees_on_the_same_point_or_one_inside_the_fastest_points_range():
+    import pandas as pd
+
+    from bench.time_to_answer import agrees
+
+    # Two seeds per point (no interval over seeds): the fastest point's range is its seeds' medians.
+    summary = pd.DataFrame({"env_steps_per_s": [100.0, 97.0, 80.0], "env_steps_per_s_ci_low": [float("nan")] * 3,
+                            "env_steps_per_s_ci_high": [float("nan")] * 3}, index=["a", "b", "c"])
+    per_seed = pd.Series([95.0, 105.0, 96.0, 98.0, 79.0, 81.0],
+                         index=pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 3), ("b", 4), ("c", 5), ("c", 6)]))
+    assert agrees("a", "a", summary, per_seed)
+    assert agrees("b", "a", summary, per_seed)  # 97 lies within a's seeds, 95-105
+    assert not agrees("c", "a", summary, per_seed)  # 80 does not
+    with_ci = summary.assign(env_steps_per_s_ci_low=[98.0, 90.0, 70.0], env_steps_per_s_ci_high=[102.0] * 3)
+    assert not agrees("b", "a", with_ci, per_seed)  # 97 is below a's interval over seeds, 98-102
+
+
 @pytest.mark.ray
 def test_reuse_actors_option_runs_trials_of_equal_resources_in_one_actor(tmp_path):
     """The what-if arm (bench.suite_point --reuse-actors -> SweepOptions.reuse_actors): two trials that ask

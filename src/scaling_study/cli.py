@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
     sweep.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
     sweep.add_argument("--no-analyze", action="store_true", help="skip writing the report at the end")
+    sweep.add_argument("--cold-processes", action="store_true",
+                       help="start a fresh process for every trial instead of reusing a finished trial's")
+    sweep.add_argument("--recalibrate", action="store_true",
+                       help="measure the env's raw steps/s afresh instead of reusing this machine's cached figure")
     sweep.add_argument("--shared-storage", action="store_true",
                        help="assert that --storage-path is a file system every cluster node mounts at that path")
 
@@ -130,6 +134,7 @@ def _sweep(args: argparse.Namespace) -> int:
         storage_path=args.storage_path, name=args.name, address=args.address, num_cpus=args.num_cpus,
         allow_pending=args.allow_pending, restart=args.restart, verbose=args.verbose,
         max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
+        recalibrate=args.recalibrate, reuse_actors=not args.cold_processes,
     )
     if options.address and options.num_cpus:
         raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")

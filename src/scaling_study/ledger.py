@@ -3,7 +3,7 @@
 Tune writes trial files to a staging directory and copies them to the storage path only every so
 often, and records trial states just as lazily: a driver killed right after a trial finished could
 lose its rows or run it again. `FinishedTrialRecorder` copies a finished trial's files to storage at
-once and then appends its index to `scaling_study/finished.jsonl`; a resumed sweep runs exactly the
+once and then appends its index (and the stop criterion it met) to `scaling_study/finished.jsonl`; a resumed sweep runs exactly the
 trials not listed there, and sets the directories of interrupted attempts aside.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 from ray.tune import Callback
 
 from scaling_study.layout import LEDGER, SET_ASIDE
+from scaling_study.stopping import stop_reason
 
 TRIAL_FILES = ("params.json", "result.json", "progress.csv", "error.txt")
 
@@ -30,7 +31,8 @@ class FinishedTrialRecorder(Callback):
         self.stop = dict(stop)
 
     def on_trial_complete(self, iteration: int, trials: list, trial, **info: Any) -> None:
-        if not reached_stop(trial.last_result or {}, self.stop):
+        stopped_by = stop_reason(trial.last_result or {}, self.stop)
+        if stopped_by is None:
             return  # cut short (Tune marks a trial it stops on Ctrl-C as complete too): not finished
         target = self.exp_dir / Path(trial.path).name
         target.mkdir(parents=True, exist_ok=True)
@@ -38,28 +40,21 @@ class FinishedTrialRecorder(Callback):
             source = Path(trial.local_path) / name
             if source.exists() and source.resolve() != (target / name).resolve():
                 shutil.copyfile(source, target / name)
-        record_finished(self.exp_dir, trial.config["trial_index"], target.name)
+        record_finished(self.exp_dir, trial.config["trial_index"], target.name, stopped_by)
 
 
 def reached_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
-    """Whether a result meets any of the experiment's stop criteria (keys may name nested metrics
-    with '/', as Tune's stop dicts do)."""
-    for key, threshold in stop.items():
-        value: Any = result
-        for part in key.split("/"):
-            value = value.get(part) if isinstance(value, dict) else None
-        if value is None:
-            value = result.get(key)  # Tune may hand the row over flattened
-        if isinstance(value, (int, float)) and value >= threshold:
-            return True
-    return False
+    """Whether a result meets any of the experiment's stop criteria, precision included (keys may name
+    nested metrics with '/', as Tune's stop dicts do)."""
+    return stop_reason(result, stop) is not None
 
 
-def record_finished(exp_dir: Path, trial_index: int, trial_dir: str) -> None:
+def record_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None) -> None:
+    """Append a finished trial, with the stop criterion it met (stopping.stop_reason)."""
     path = Path(exp_dir) / LEDGER
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as ledger:
-        ledger.write(json.dumps({"trial_index": trial_index, "trial_dir": trial_dir}) + "\n")
+        ledger.write(json.dumps({"trial_index": trial_index, "trial_dir": trial_dir, "stopped_by": stopped_by}) + "\n")
         ledger.flush()
         os.fsync(ledger.fileno())
 

@@ -6,6 +6,7 @@ same trial indices, and sets the directories of interrupted attempts aside.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -24,11 +25,28 @@ def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
         return None
 
 
+IGNORED_KEYS = {"source", "description", "tracking"}  # where results are also sent is not the experiment
+
+
+def _defaults() -> dict[str, Any]:
+    """Each spec field's default, by the key to_dict writes it under."""
+    found = {}
+    for f in dataclasses.fields(ExperimentSpec):
+        if f.default is not dataclasses.MISSING:
+            found[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            found[f.name] = f.default_factory()
+    return json.loads(json.dumps(found, default=str))
+
+
 def _same_experiment(stored: dict[str, Any], spec: ExperimentSpec) -> bool:
-    ignore = {"source", "description", "tracking"}  # where results are also sent is not the experiment
     current = json.loads(json.dumps(spec.to_dict(), default=str))
-    return {k: v for k, v in stored.items() if k not in ignore} == {
-        k: v for k, v in current.items() if k not in ignore
+    defaults = _defaults()
+    # A key the stored spec lacks was added to the spec format after it was written (e.g. prune): at its
+    # default it runs the experiment as before, so it does not make a different experiment.
+    added_at_default = {k for k, v in current.items() if k not in stored and k in defaults and v == defaults[k]}
+    return {k: v for k, v in stored.items() if k not in IGNORED_KEYS} == {
+        k: v for k, v in current.items() if k not in IGNORED_KEYS | added_at_default
     }
 
 

@@ -33,7 +33,13 @@ class ScalingRow:
     sync_s: float
     """Seconds this iteration spent sending weights to the env runners."""
     setup_s: float
-    """Seconds building the algorithm (actors started, envs made) before the first iteration."""
+    """Seconds building the algorithm (actors started, envs made) before the first iteration; RLlib
+    and torch are imported before it starts (`startup_s`), so warm and cold trials compare."""
+    startup_s: float
+    """Seconds from the start of the trial's process until RLlib and torch are imported (Ray's worker,
+    Tune, this suite's modules); in a warm process, from the trial's start (near 0)."""
+    warm_process: bool
+    """The trial ran in a process an earlier trial had already used (Tune's actor reuse)."""
     cpus: float
     """CPUs the trial reserves (`resources.cpus_needed`)."""
     warmup: bool
@@ -50,6 +56,12 @@ class ScalingRow:
     """Env runners RLlib restarted after they died, so far in the trial."""
     degraded: bool
     """Fewer env runners than asked for were healthy this iteration."""
+    measured_iterations: int
+    """Iterations of this trial so far that count in throughput statistics (not warmup)."""
+    relative_ci: float
+    """How far the 95% interval of this trial's median env steps/s so far (measured iterations, percentile
+    bootstrap) reaches from that median, as a fraction of it (the larger side): what `stop: {precision:
+    p}` compares with p. NaN below 2 measured iterations."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

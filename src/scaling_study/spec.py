@@ -39,7 +39,7 @@ from scaling_study.tracking import parse_tracking
 
 TOP_LEVEL_KEYS = (
     "name", "description", "env", "search_space", "fixed", "repeats", "stop", "warmup_iterations",
-    "max_concurrent_trials", "num_cpus", "trial_timeout_s", "seed", "tracking",
+    "max_concurrent_trials", "num_cpus", "trial_timeout_s", "seed", "prune", "tracking",
 )
 ENV_KEYS = ("id", "import", "config", "step_cost")
 
@@ -50,6 +50,9 @@ STOP_KEYS = {
     "time_total_s": positive_number,
     "num_env_steps_sampled_lifetime": positive_int,
     "env_runners/episode_return_mean": lambda v: None if isinstance(v, (int, float)) else "a number",
+    # Not a metric: stop once the trial's throughput is known to +-this fraction (stopping.py).
+    "precision": lambda v: None if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1
+    else "a fraction between 0 and 1, e.g. 0.05 for +-5%",
 }
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 AUTO = "auto"
@@ -88,6 +91,8 @@ class ExperimentSpec:
     """Wall seconds after which a trial that has not finished is stopped (guards against stalls)."""
     seed: int = 0
     """Seed of the first repeat; repeat r uses seed + r."""
+    prune: bool = False
+    """Racing: after each round of repeats, points clearly slower than the best are not run again."""
     description: str = ""
     source: str = "<memory>"
     """Where the spec came from (for messages and provenance)."""
@@ -101,7 +106,8 @@ class ExperimentSpec:
             "search_space": self.search_space, "fixed": self.fixed, "repeats": self.repeats,
             "stop": self.stop, "warmup_iterations": self.warmup_iterations,
             "max_concurrent_trials": self.max_concurrent_trials, "num_cpus": self.num_cpus,
-            "trial_timeout_s": self.trial_timeout_s, "seed": self.seed, "source": self.source,
+            "trial_timeout_s": self.trial_timeout_s, "seed": self.seed, "prune": self.prune,
+            "source": self.source,
             **({"tracking": self.tracking} if self.tracking else {}),
         }
 
@@ -157,6 +163,7 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         num_cpus=_checked(raw, "num_cpus", None, positive_int, source),
         trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),
         seed=_checked(raw, "seed", 0, non_negative_int, source),
+        prune=_checked(raw, "prune", False, lambda v: None if isinstance(v, bool) else "true or false", source),
     )
     _check_warmup_leaves_iterations(spec)
     return spec
@@ -302,6 +309,9 @@ def _parse_stop(stop: Any, source: str) -> dict[str, Any]:
         problem = STOP_KEYS[key](value)
         if problem:
             raise SpecError(f"{source}: stop.{key}: expected {problem}, got {value!r}")
+    if set(stop) == {"precision"}:
+        raise SpecError(f"{source}: stop.precision: needs a cap beside it, e.g. training_iteration: 30, "
+                        f"for a trial whose throughput never settles")
     return dict(stop)
 
 

@@ -32,8 +32,11 @@ class SweepOptions:
     max_concurrent_trials: int | None = None
     shared_storage: bool = False
     """The user asserts storage_path is one file system every node of the cluster mounts at that path."""
-    reuse_actors: bool = False
-    """Tune's reuse_actors: a finished trial's process serves the next one (bench what-if; changes setup_s)."""
+    reuse_actors: bool = True
+    """Warm processes: Tune runs a trial in the process of a finished one that reserved the same resources,
+    saving the start of a process that imports RLlib and torch (rows record `warm_process`, `startup_s`)."""
+    recalibrate: bool = False
+    """Measure the env's raw rate afresh instead of reusing this machine's cached calibration."""
 
 
 class _Lookup:
@@ -129,12 +132,19 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
     """A Tuner for the trials still to run; `params` is the whole grid so indices stay stable."""
     from ray import tune
 
+    from scaling_study.stopping import ScalingStopper
     from scaling_study.tracking import sweep_callbacks
     from scaling_study.trial import run_trial
     from scaling_study.trial_names import TrialNames
 
-    space = param_space(params)
-    space["trial_index"] = tune.grid_search(todo)
+    if spec.prune:  # racing: a searcher hands out the trials a round of repeats at a time
+        from scaling_study.racing import RacingSearcher, finished_rates
+
+        space, search = {}, {"search_alg": RacingSearcher(params, todo, exp_dir, finished_rates(exp_dir)),
+                             "num_samples": len(todo)}
+    else:
+        space, search = param_space(params), {}
+        space["trial_index"] = tune.grid_search(todo)
     names = TrialNames(params)
     return tune.Tuner(
         tune.with_resources(run_trial, resources_for),
@@ -144,11 +154,12 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
             reuse_actors=options.reuse_actors,
             trial_name_creator=names.name,
             trial_dirname_creator=names.dirname,
+            **search,
         ),
         run_config=tune.RunConfig(
             name=exp_dir.name,
             storage_path=str(exp_dir.parent),
-            stop=dict(spec.stop),
+            stop=ScalingStopper(spec.stop),  # the file's caps, and precision
             verbose=1 if options.verbose else 0,
             # result.json, progress.csv, TensorBoard and the trackers asked for; no checkpoints unless asked.
             callbacks=sweep_callbacks(spec.tracking, spec.name, exp_dir, spec.stop, total=len(params),
@@ -187,11 +198,11 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
             log.keep()
         params = trial_params(spec, info.logical_cpus)
         _print_plan(spec, params, info, exp_dir, resume)
-        write_suite_files(exp_dir, spec, params, info, resume, argv)
+        write_suite_files(exp_dir, spec, params, info, resume, argv, options.recalibrate)
         todo = trials_to_run(exp_dir, len(params), resume)
         if todo:
             grid = build_tuner(spec, params, todo, exp_dir, options).fit()
-            _raise_if_interrupted(exp_dir, grid, todo, len(params))
+            _raise_if_interrupted(exp_dir, grid, todo, params)
         _print_summary(exp_dir)
     finally:
         ray.shutdown()
@@ -241,15 +252,17 @@ def quiet_tune(verbose: bool) -> None:
 
 
 def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str, Any]], info, resume: bool,
-                      argv: list[str] | None) -> None:
-    """provenance.json (kept from the first run when resuming) and calibration.json (measured once)."""
-    from scaling_study import calibrate, provenance
+                      argv: list[str] | None, recalibrate: bool = False) -> None:
+    """provenance.json (kept from the first run when resuming) and calibration.json (measured once per
+    machine, env and versions: calibration_cache.py)."""
+    from scaling_study import calibration_cache, provenance
     from scaling_study.config_calls import env_config
 
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         provenance.write_json(exp_dir / layout.PROVENANCE, provenance.collect(spec.to_dict(), info.to_dict(), argv))
     if not (exp_dir / layout.CALIBRATION).exists():
-        provenance.write_json(exp_dir / layout.CALIBRATION, calibrate.calibrate(env_config(params[0]), params))
+        provenance.write_json(exp_dir / layout.CALIBRATION,
+                              calibration_cache.calibration(env_config(params[0]), params, recalibrate))
 
 
 class SweepInterrupted(Exception):
@@ -260,15 +273,16 @@ class SweepInterrupted(Exception):
         self.exp_dir, self.finished, self.total = exp_dir, finished, total
 
 
-def _raise_if_interrupted(exp_dir: Path, grid, todo: list[int], total: int) -> None:
-    """Trials neither in the ledger nor errored were cut short: Tune marks them TERMINATED on Ctrl-C,
-    so the ledger, not Tune's status, says what finished."""
+def _raise_if_interrupted(exp_dir: Path, grid, todo: list[int], params: list[dict[str, Any]]) -> None:
+    """Trials neither in the ledger nor errored nor pruned (racing) were cut short: Tune marks them
+    TERMINATED on Ctrl-C, so the ledger, not Tune's status, says what finished."""
     from scaling_study.ledger import finished_trials
+    from scaling_study.racing import pruned_trials
 
     finished = finished_trials(exp_dir)
     errored = {result.config["trial_index"] for result in grid if result.error is not None}
-    if set(todo) - set(finished) - errored:
-        raise SweepInterrupted(exp_dir, len(finished), total)
+    if set(todo) - set(finished) - errored - pruned_trials(params, exp_dir):
+        raise SweepInterrupted(exp_dir, len(finished), len(params))
 
 
 def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
@@ -276,10 +290,12 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
     where = f"cluster at {info.address}" if info.address else "a local Ray"
     over = " (oversubscribed: more logical CPUs than cores)" if info.oversubscribed else ""
     verb = "Resuming" if resume else "Running"
+    racing = "\nRacing: after each round of repeats, points clearly slower than the best are not run again." \
+        if spec.prune else ""
     print(
         f"{verb} {spec.name}: {points} grid points x {spec.repeats} repeat(s) = {len(params)} trials on {where} "
         f"with {info.logical_cpus:g} CPUs{over}, up to {max(cpus_needed(p) for p in params):g} CPUs per trial.\n"
-        f"Results: {exp_dir}",
+        f"Results: {exp_dir}{racing}",
         flush=True,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ import ray
 from ray import tune
 
 from scaling_study import envs, ppo
+from scaling_study.analysis.stats import relative_ci
 from scaling_study.deadline import Deadline, TrialTimeout
 from scaling_study.metrics import lifetime_env_steps, scaling_metrics
 from scaling_study.resources import cpus_needed
@@ -24,9 +26,23 @@ TRAINABLE_KEYS = (
 )
 
 
+_trials_in_this_process = 0
+"""Trials this process has run: more than one when Tune reuses the actor (a warm process)."""
+
+
 def run_trial(params: dict[str, Any]) -> None:
     """Tune function trainable; Tune stops it when a stop criterion of the spec is met."""
+    global _trials_in_this_process
     trial_started_at = time.time()
+    # Tune reuses this process only once the previous trial's thread has ended (its algo.stop() included),
+    # waiting 2 s by default and failing the next trial past that; stopping env runners can take longer.
+    os.environ.setdefault("TUNE_FUNCTION_THREAD_TIMEOUT_S", "60")
+    warm = _trials_in_this_process > 0
+    _trials_in_this_process += 1
+    _import_rllib_and_torch()
+    # A cold process started for this trial: its start and imports count; a warm one: only what is left.
+    ready_at = time.time()
+    startup_s = ready_at - (trial_started_at if warm else _process_started_at())
     envs.register()
     config = ppo.build_config(params)
     deadline = Deadline(params.get("trial_timeout_s"))
@@ -36,26 +52,35 @@ def run_trial(params: dict[str, Any]) -> None:
     node_ids = _nodes_used(algo)
     facts = {
         "setup_s": setup_s,
+        "startup_s": startup_s,
+        "warm_process": warm,
         "cpus": cpus_needed(params),
         "trial_started_at": trial_started_at,
         "nodes": len(set(node_ids)),
         "node_ids": node_ids,
     }
-    previous_steps, iteration, stalled = 0, 0, False
+    previous_steps, iteration, stalled, measured = 0, 0, False, []
     try:
         while True:
             result = deadline.run(f"iteration {iteration + 1}", algo.train)
             iteration += 1
             faults = fault_facts(result, params.get("num_env_runners", 0))
+            # An iteration short of env runners measures the fault, not the setting: left out too.
+            warmup = iteration <= params.get("warmup_iterations", 0) or faults["degraded"]
             scaling = scaling_metrics(
                 result,
                 previous_lifetime_steps=previous_steps,
-                # An iteration short of env runners measures the fault, not the setting: left out too.
-                warmup=iteration <= params.get("warmup_iterations", 0) or faults["degraded"],
+                warmup=warmup,
                 iter_ended_at=time.time(),
+                measured_iterations=len(measured) + (not warmup),
+                relative_ci=float("nan"),
                 **facts,
                 **faults,
             )
+            if not warmup:
+                measured.append(scaling["env_steps_per_s"])
+                # The interval so far, for `stop: {precision: p}` (stopping.py) and for the reader.
+                scaling["relative_ci"] = relative_ci(measured)
             previous_steps = lifetime_env_steps(result)
             for key in TRAINABLE_KEYS:
                 result.pop(key, None)
@@ -67,6 +92,25 @@ def run_trial(params: dict[str, Any]) -> None:
     finally:
         if not stalled:
             algo.stop()
+
+
+def _import_rllib_and_torch() -> None:
+    """Import what building PPO needs before the build is timed, so setup_s is the build alone and a
+    cold trial's setup_s compares with a warm one's."""
+    import torch  # noqa: F401
+    import torch._inductor.config  # noqa: F401  RLlib's torch learner reads it: 1.3 s of the first build
+    from ray.rllib.algorithms import ppo as _  # noqa: F401
+    from ray.rllib.algorithms.ppo.torch import default_ppo_torch_rl_module, ppo_torch_learner  # noqa: F401
+
+
+def _process_started_at() -> float:
+    """Unix time this process started (Linux /proc); NaN elsewhere."""
+    try:
+        ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in open("/proc/stat") if line.startswith("btime"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return float("nan")
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def fault_facts(result: dict[str, Any], num_env_runners: int) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
           f"iteration(s) from {source}")
     calibration = experiment.calibration or {}
     summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
-                            grid=experiment.grid)
+                            grid=experiment.grid, pruned=experiment.pruned)
     summary = add_waterfall_columns(summary, experiment.iterations, experiment.trials,
                                     calibration.get("sampler_ceilings"))
     check = self_check(experiment, summary)
@@ -63,7 +63,8 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
     figures = write_figures(experiment.iterations, trials, summary, experiment.grid, findings, target, info.stamp,
                             check)
     print(f"wrote {len(figures)} figure(s), summary.csv, trials.csv, report.md to {target}")
-    report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration)
+    report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration,
+                          experiment.pruned)
     print(f"analysed in {time.perf_counter() - started:.1f} s; report:")
     print(report)
     return EXIT_OK

@@ -25,6 +25,8 @@ from .tune_files import (
     find_trial_dirs,
     read_experiment_state,
     read_finished_ledger,
+    read_ledger,
+    read_pruned_points,
     read_suite_files,
     read_trial,
 )
@@ -57,7 +59,7 @@ ROW_KEYS = {
     **{scaling_column(name): [rows.flat_key(name)] for name in rows.FIELDS},
 }
 TEXT_COLUMNS = ("date", "result_trial_id", "hostname", "node_ip", scaling_column("node_ids"),
-                scaling_column("warmup"), scaling_column("degraded"))
+                scaling_column("warmup"), scaling_column("degraded"), scaling_column("warm_process"))
 
 # The parallelism settings every trial record carries, whichever names its params.json used.
 PARALLEL_SETTINGS = ("num_env_runners", "num_envs_per_env_runner", "num_cpus_per_env_runner",
@@ -82,6 +84,8 @@ class Experiment:
     provenance: dict | None = None
     calibration: dict | None = None
     warnings: list[str] = field(default_factory=list)
+    pruned: dict[str, dict] = field(default_factory=dict)
+    """Points racing stopped running (`prune: true`), by label, with the evidence (scaling_study/pruned.json)."""
 
 
 class NothingToAnalyse(Exception):
@@ -129,8 +133,9 @@ def sampling_cpus(p: dict, params: dict | None = None) -> float:
     return p["num_env_runners"] * p["num_cpus_per_env_runner"] if p["num_env_runners"] else 1
 
 
-def trial_record(files: TrialFiles, state: dict) -> dict:
-    """One trial's settings and Tune facts, before its iterations are looked at."""
+def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -> dict:
+    """One trial's settings and Tune facts, before its iterations are looked at; `finished` is its
+    ledger entry (this suite's directories), which says what stopped it."""
     params = files.params or {}
     resolved = resolve_params(params)
     status = state.get("status") or ("ERROR" if files.error_text else "UNKNOWN")
@@ -151,6 +156,7 @@ def trial_record(files: TrialFiles, state: dict) -> dict:
         "errored": status == "ERROR" or files.error_text is not None,
         "error": first_line(files.error_text),
         "restarts": state.get("num_failures"),
+        "stopped_by": (finished or {}).get("stopped_by"),
     }
 
 
@@ -212,9 +218,10 @@ def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     it["env_steps_per_s"] = it["s_env_steps_per_s"].fillna(it["env_steps"] / it["iter_s"])
     it["cpus"] = it["s_cpus"].fillna(it["cpus_reserved"])
     it["env_runner_restarts"] = it["s_env_runner_restarts"].fillna(it["rllib_env_runner_restarts"])
-    for name in ("sample_s", "learn_s", "sync_s", "setup_s", "trial_started_at", "iter_ended_at", "nodes",
-                 "node_ids"):
+    for name in ("sample_s", "learn_s", "sync_s", "setup_s", "startup_s", "trial_started_at", "iter_ended_at",
+                 "nodes", "node_ids", "relative_ci"):
         it[name] = it[scaling_column(name)]  # this suite's alone: NaN for foreign directories
+    it["warm_process"] = it["s_warm_process"].map(parse_bool, na_action="ignore")
     declared = it["s_warmup"].map(parse_bool, na_action="ignore")
     it["warmup"] = declared.where(declared.notna(), it["iteration"] <= it["warmup_iterations"]).astype(bool)
     # Tune's timestamp is whole seconds and time_total_s leaves out setup: windows from them are approximate.
@@ -254,6 +261,8 @@ def summarise_trials(trials: pd.DataFrame, it: pd.DataFrame) -> pd.DataFrame:
         "ended_at": grouped["iter_ended_at"].max(),
         "window_exact": grouped["window_exact"].all(),
         "setup_s": grouped["setup_s"].first(),
+        "startup_s": grouped["startup_s"].first(),
+        "warm_process": grouped["warm_process"].first(),
         "cpus": grouped["cpus"].first(),
         "nodes": grouped["nodes"].max(),
         "phases_measured": grouped["phases_measured"].all(),
@@ -282,14 +291,15 @@ def skip_reason(files: TrialFiles, picked: pd.DataFrame | None) -> str | None:
 
 def read_trials(experiment: Path) -> tuple[pd.DataFrame, dict[str, dict], list[pd.DataFrame], list[str]]:
     """Every trial directory -> a record each, params and picked rows of the usable ones, warnings."""
-    state = read_experiment_state(experiment)
+    state, ledger = read_experiment_state(experiment), read_ledger(experiment)
     finished = read_finished_ledger(experiment)
     records, params, frames, warnings = [], {}, [], []
     for directory in find_trial_dirs(experiment):
         files = read_trial(directory)
         warnings += files.warnings
         picked = pick_columns(files.rows) if files.rows else None
-        record = trial_record(files, known_state(state.get(directory.name, {}), directory.name in finished, files))
+        state_of = known_state(state.get(directory.name, {}), directory.name in finished, files)
+        record = trial_record(files, state_of, ledger.get(directory.name))
         record["skipped"] = skip_reason(files, picked)
         records.append(record)
         if record["skipped"]:
@@ -333,4 +343,4 @@ def load_experiment(path: str | Path) -> Experiment:
     provenance, calibration = read_suite_files(experiment)
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
     return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
-                      provenance, calibration, warnings)
+                      provenance, calibration, warnings, read_pruned_points(experiment))

@@ -91,6 +91,10 @@ def plot_throughput_vs_cpus(summary: pd.DataFrame, grid: list[str], ax: Axes | N
         elif len(limit):
             low, high = limit["limit_env_steps_per_s"].min(), limit["limit_env_steps_per_s"].max()
             off_scale.append(f"{low:,.0f}" if low == high else f"{low:,.0f}-{high:,.0f}")
+    pruned = summary[summary["pruned"]] if "pruned" in summary else summary.iloc[:0]
+    if len(pruned):
+        ax.plot(pruned["cpus"], pruned["env_steps_per_s"], "x", color="crimson", markersize=10,
+                label="pruned by racing (fewer seeds)")
     if summary["limit_env_steps_per_s"].notna().any() and len(off_scale) < series.nunique():
         ax.plot([], [], "k--", label="physical limit (raw env rate x what samples at once)")
     title = "Throughput vs CPUs"

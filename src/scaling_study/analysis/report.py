@@ -19,8 +19,9 @@ from .meta import RunInfo
 
 # After "point" come the grid's settings, a column each (see `load.Experiment.grid`).
 TRIAL_COLUMNS = ["repeat", "seed",
-                 "cpus", "status", "errored", "error", "restarts", "env_runner_restarts", "skipped", "iterations",
-                 "measured_iterations", "env_steps_per_s", "setup_s", "nodes", "node_ids", "hostname",
+                 "cpus", "status", "stopped_by", "errored", "error", "restarts", "env_runner_restarts", "skipped",
+                 "iterations", "measured_iterations", "env_steps_per_s", "setup_s", "startup_s", "warm_process",
+                 "nodes", "node_ids", "hostname",
                  "started", "ended", "started_at", "ended_at", "duration_s", "window_exact"]
 
 
@@ -88,8 +89,9 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as short strings for the report tables."""
     def pct(column):
         return summary[column].map(lambda v: fmt(100 * v, ".0f") + "%" if pd.notna(v) else "n/a")
+    pruned = summary["pruned"] if "pruned" in summary else pd.Series(False, index=summary.index)
     return pd.DataFrame({
-        "point": summary["point"],
+        "point": summary["point"] + pruned.map({True: " (pruned)", False: ""}),
         "CPUs": summary["cpus"].map(lambda v: fmt(v, "g")),
         "repeats": summary["repeats"],
         "env steps/s [95% CI over seeds]": summary.apply(
@@ -161,8 +163,27 @@ def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | 
     return items
 
 
+def stopping_text(trials: pd.DataFrame) -> str:
+    """What ended the trials, from the ledger's `stopped_by` (precision, or which cap)."""
+    counts = trials["stopped_by"].dropna().value_counts() if "stopped_by" in trials else pd.Series(dtype=int)
+    if counts.empty:
+        return "What stopped the trials is not recorded (no scaling_study/finished.jsonl entries)."
+    parts = [f"{name} ({count} trial{'s' if count != 1 else ''})" for name, count in counts.items()]
+    unrecorded = len(trials) - int(counts.sum())
+    tail = f"; {unrecorded} not recorded as finished" if unrecorded else ""
+    return "Stopped by: " + ", ".join(parts) + tail + "."
+
+
+def racing_items(pruned: dict[str, dict]) -> list[str]:
+    """A sentence per point racing stopped running, with the evidence it rested on."""
+    return [f"{point}: not run again after {info.get('after_seeds', info.get('seeds'))} seed(s): "
+            f"{info.get('rule', 'clearly slower')} (up to {fmt(info.get('high'))} env steps/s against "
+            f"{fmt(info.get('best_low'))} for {info.get('best')})." for point, info in pruned.items()]
+
+
 def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
-                  findings: Findings, figures: dict[str, Path], calibration: dict | None) -> list[tuple]:
+                  findings: Findings, figures: dict[str, Path], calibration: dict | None,
+                  pruned: dict[str, dict] | None = None) -> list[tuple]:
     analysed = trials["skipped"].isna().sum()
     blocks = [
         ("h1", f"Scaling report: {info.experiment}"),
@@ -178,16 +199,17 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
               "prediction of each point when fitted without it, and its error."),
         *[("p", note) for note in efficiency_note(summary)],
         ("table", summary_display(summary)),
+        *([("h2", "Racing"), ("ul", racing_items(pruned))] if pruned else []),
         *waterfall_blocks(summary),
         ("h2", "Figures"),
     ]
     for name, png in figures.items():
         blocks.append(("figure", FIGURES[name], png))
-    shown = trials.reindex(columns=["trial_id", "point", "repeat", "status", "iterations", "env_steps_per_s",
-                                    "nodes", "duration_s", "skipped"])
+    shown = trials.reindex(columns=["trial_id", "point", "repeat", "status", "stopped_by", "iterations",
+                                    "env_steps_per_s", "nodes", "duration_s", "skipped"])
     shown["env_steps_per_s"] = shown["env_steps_per_s"].map(fmt)
     shown["duration_s"] = shown["duration_s"].map(lambda v: fmt(v, ".1f"))
-    blocks += [("h2", "Trials"), ("table", shown),
+    blocks += [("h2", "Trials"), ("p", stopping_text(trials)), ("table", shown),
                ("p", "Files: summary.csv (a row per point), trials.csv (a row per trial), figures as PNG and SVG.")]
     return blocks
 
@@ -248,11 +270,12 @@ def to_html(blocks: list[tuple], title: str) -> str:
 
 
 def write_report(out_dir: Path, info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
-                 findings: Findings, figures: dict[str, Path], calibration: dict | None) -> Path:
+                 findings: Findings, figures: dict[str, Path], calibration: dict | None,
+                 pruned: dict[str, dict] | None = None) -> Path:
     """Write summary.csv, trials.csv, report.md, report.html; return the path of report.html."""
     summary.to_csv(out_dir / "summary.csv", index=False)
     trials.to_csv(out_dir / "trials.csv", index=False)
-    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration)
+    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration, pruned)
     (out_dir / "report.md").write_text(to_markdown(blocks))
     report = out_dir / "report.html"
     report.write_text(to_html(blocks, f"Scaling report: {info.experiment}"))

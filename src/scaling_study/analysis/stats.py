@@ -38,6 +38,15 @@ def median_ci(values, confidence: float = CONFIDENCE, n_resamples: int = 9999,
     return median, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def relative_ci(values, confidence: float = CONFIDENCE) -> float:
+    """How far the interval of `median_ci` reaches from the median, as a fraction of the median (the
+    larger side): 0.05 means the interval lies within +-5% of the median. NaN for fewer than 2 values."""
+    median, low, high = median_ci(values, confidence)
+    if not np.isfinite([median, low, high]).all() or median <= 0:
+        return np.nan
+    return float(max(high - median, median - low) / median)
+
+
 def seed_median_ci(per_seed_values, confidence: float = CONFIDENCE, n_resamples: int = 4999,
                    seed: int = SEED, min_seeds: int = MIN_SEEDS_FOR_CI) -> tuple[float, float, float]:
     """A grid point's throughput with the seed (trial) as the unit, and its two-level bootstrap interval.

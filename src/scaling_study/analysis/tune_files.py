@@ -154,3 +154,23 @@ def read_finished_ledger(experiment: Path) -> set[str]:
 def read_suite_files(experiment: Path) -> tuple[dict | None, dict | None]:
     """This suite's provenance.json and calibration.json, when present (foreign dirs have neither)."""
     return read_json_file(experiment / layout.PROVENANCE), read_json_file(experiment / layout.CALIBRATION)
+
+
+def read_ledger(experiment: Path) -> dict[str, dict]:
+    """This suite's ledger of finished trials (scaling_study/finished.jsonl), keyed by trial directory
+    name: each entry's trial_index and the stop criterion the trial met (`stopped_by`). A line cut short
+    by a kill is skipped; foreign directories have no ledger."""
+    path = experiment / layout.LEDGER
+    entries = {}
+    for line in (path.read_text(errors="replace").splitlines() if path.exists() else []):
+        try:
+            entry = json.loads(line)
+            entries[entry["trial_dir"]] = entry
+        except (ValueError, KeyError, TypeError):
+            continue
+    return entries
+
+
+def read_pruned_points(experiment: Path) -> dict[str, dict]:
+    """Grid points racing stopped running (scaling_study/pruned.json), by point label, with the evidence."""
+    return read_json_file(experiment / layout.PRUNED) or {}
