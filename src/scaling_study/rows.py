@@ -45,7 +45,8 @@ class ScalingRow:
     warmup: bool
     """Left out of throughput statistics: an early iteration, or one short of healthy env runners."""
     trial_started_at: float
-    """Unix time the trial function started."""
+    """Unix time the trial was ready to build its algorithm (its process started and RLlib and torch
+    imported: `startup_s` before it); its setup_s and iterations follow."""
     iter_ended_at: float
     """Unix time this iteration ended."""
     nodes: int

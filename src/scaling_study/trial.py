@@ -33,7 +33,7 @@ _trials_in_this_process = 0
 def run_trial(params: dict[str, Any]) -> None:
     """Tune function trainable; Tune stops it when a stop criterion of the spec is met."""
     global _trials_in_this_process
-    trial_started_at = time.time()
+    called_at = time.time()
     # Tune reuses this process only once the previous trial's thread has ended (its algo.stop() included),
     # waiting 2 s by default and failing the next trial past that; stopping env runners can take longer.
     os.environ.setdefault("TUNE_FUNCTION_THREAD_TIMEOUT_S", "60")
@@ -41,8 +41,8 @@ def run_trial(params: dict[str, Any]) -> None:
     _trials_in_this_process += 1
     _import_rllib_and_torch()
     # A cold process started for this trial: its start and imports count; a warm one: only what is left.
-    ready_at = time.time()
-    startup_s = ready_at - (trial_started_at if warm else _process_started_at())
+    trial_started_at = time.time()  # ready to build: what came before is startup_s
+    startup_s = trial_started_at - (called_at if warm else _process_started_at())
     envs.register()
     config = ppo.build_config(params)
     deadline = Deadline(params.get("trial_timeout_s"))
