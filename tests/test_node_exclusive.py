@@ -72,3 +72,9 @@ def test_a_node_exclusive_trial_asks_ray_for_its_bundles_plus_padding_strictly_p
     assert request.bundles == [{"CPU": 1.0}, {"CPU": 1.0}, {"CPU": 2.0}]
     assert request.strategy == "STRICT_PACK"
     assert request.head_cpus == 1.0  # the main process keeps its own CPU count (its torch threads)
+
+
+def test_nodes_sharing_cores_still_run_side_by_side_but_say_what_it_costs():
+    plan = decide(None, True, [1.0, 1.0, 1.0], [ONE_CPU], oversubscribed=True)
+    assert (plan.trials_at_once, plan.node_exclusive) == (3, True)
+    assert "slow each other" in plan.why and "--max-concurrent-trials 1" in plan.why

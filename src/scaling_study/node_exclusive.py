@@ -49,8 +49,10 @@ class Concurrency:
         return WholeNode(request, self.node_cpus) if self.node_exclusive else request
 
 
-def decide(requested: int | None, joining: bool, node_cpus: list[float], trials: list[dict[str, Any]]) -> Concurrency:
-    """Trials at once for a sweep of `trials` (their params) on alive nodes with `node_cpus` CPUs each."""
+def decide(requested: int | None, joining: bool, node_cpus: list[float], trials: list[dict[str, Any]],
+           oversubscribed: bool = False) -> Concurrency:
+    """Trials at once for a sweep of `trials` (their params) on alive nodes with `node_cpus` CPUs each;
+    `oversubscribed`: the nodes share fewer cores than they offer CPUs (nodes of one machine)."""
     if requested is not None:
         return Concurrency(requested, None, f"{requested} trial(s) at once, as asked (max_concurrent_trials)")
     nodes = [cpus for cpus in node_cpus if cpus > 0]  # a head started with --num-cpus 0 runs no trial
@@ -67,8 +69,10 @@ def decide(requested: int | None, joining: bool, node_cpus: list[float], trials:
                                     f"node's {smallest:g}, so it spans nodes")
     unequal = (f"; nodes are unequal ({smallest:g}-{largest:g} CPUs), so a node with {2 * smallest:g}+ CPUs can hold "
                f"two trials (the report flags trials that shared a node)") if largest >= 2 * smallest else ""
+    shared = ("; the nodes share fewer cores than their CPUs, so trials side by side slow each other "
+              "(--max-concurrent-trials 1 runs them one at a time)") if oversubscribed else ""
     return Concurrency(len(nodes), smallest, f"node-exclusive: up to {len(nodes)} trials at once, each holding "
-                                             f"{smallest:g} CPUs on one node of its own{unequal}")
+                                             f"{smallest:g} CPU(s) on one node of its own{unequal}{shared}")
 
 
 def pad_bundles(bundles: list[dict[str, float]], node_cpus: float) -> list[dict[str, float]]:

@@ -189,7 +189,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
             log.keep()
         params = trial_params(spec, info.logical_cpus)
         concurrency = node_exclusive.decide(options.max_concurrent_trials or spec.max_concurrent_trials, joining,
-                                            info.node_cpus, params)
+                                            info.node_cpus, params, info.oversubscribed)
         _print_plan(spec, params, info, exp_dir, resume)
         if joining:
             print(f"Concurrency: {concurrency.why}.", flush=True)
