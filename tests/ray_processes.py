@@ -49,6 +49,28 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def busy_cores(window_s: float = 1.0) -> float:
+    """How many cores the whole machine kept busy over a window (from /proc/stat, this process included)."""
+    def jiffies() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+    busy0, total0 = jiffies()
+    time.sleep(window_s)
+    busy1, total1 = jiffies()
+    return (os.cpu_count() or 1) * (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_for_quiet_machine(most_busy_cores: float = 0.3, timeout_s: float = 60.0) -> float:
+    """Wait (up to timeout_s) until the machine is nearly idle, so a timing test does not measure what an
+    earlier test left running (a cluster still shutting down); returns the last busy level seen."""
+    deadline = time.time() + timeout_s
+    busy = busy_cores()
+    while busy > most_busy_cores and time.time() < deadline:
+        busy = busy_cores()
+    return busy
+
+
 @contextmanager
 def own_ray_temp_dir() -> Iterator[str]:
     """RAY_TMPDIR set to a fresh short dir (Unix socket paths must stay short) for the duration; then
