@@ -200,3 +200,19 @@ def test_only_warmup_iterations_exits_2(tmp_path, capsys):
     assert code == 2 and err.strip().splitlines()[-1].endswith("no measured iterations (every iteration is "
                                                                "warmup or has no throughput)")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("node, warned", [("node-a", True), ("node-b", False)])
+def test_a_node_exclusive_sweep_is_warned_only_about_trials_that_shared_a_node(tmp_path, node, warned):
+    # Side by side on different nodes is what a node-exclusive sweep does; on one node it went wrong.
+    experiment = copy_fixture(SUITE, tmp_path)
+    provenance_file = experiment / "scaling_study" / "provenance.json"
+    provenance = json.loads(provenance_file.read_text())
+    provenance["concurrency"] = {"trials_at_once": 2, "node_cpus": 1.0, "node_exclusive": True, "why": "test"}
+    provenance_file.write_text(json.dumps(provenance))
+    first, second = trial_dirs(experiment)[:2]  # both on node-a
+    shift_trial_times(second, -15.0, node_id=node)
+    loaded = load_experiment(experiment)
+    warnings = find(loaded, build_summary(loaded.iterations, loaded.trials, grid=loaded.grid)).warnings
+    assert any("overlapped in time" in w for w in warnings) is warned
+    assert any("shared a node" in w for w in warnings) is warned

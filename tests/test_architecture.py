@@ -158,7 +158,8 @@ def test_validate_and_analyze_never_import_ray(argv, tmp_path):
 
 def test_pure_modules_import_nothing_of_the_running_half():
     script = ("import sys\nimport scaling_study.settings, scaling_study.resources, scaling_study.rows, "
-              "scaling_study.config_calls, scaling_study.spec, scaling_study.layout, scaling_study.errors\n"
+              "scaling_study.config_calls, scaling_study.spec, scaling_study.layout, scaling_study.errors, "
+              "scaling_study.node_exclusive\n"
               "assert 'ray' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=60)
 

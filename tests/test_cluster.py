@@ -170,3 +170,57 @@ def test_a_uri_storage_path_is_refused_in_one_line(tmp_path, local_cluster):
         text=True, timeout=60)
     assert_one_line_failure(done, time.monotonic() - started, tmp_path / "s3:",
                             "URIs (s3://, gs://, ...) are not supported yet")
+
+
+# Half a CPU per trial: without the whole-node padding two trials could share a 1-CPU node.
+SIDE_BY_SIDE = {
+    "name": "cluster-side-by-side",
+    "env": {"id": "FrozenLake-v1"},
+    "search_space": {"num_env_runners": [0]},
+    "fixed": {"num_cpus_for_main_process": 0.5, "num_cpus_per_learner": 0.5, "train_batch_size_per_learner": 300,
+              "minibatch_size": 100, "num_epochs": 1, "fcnet_hiddens": [16]},
+    "repeats": 3,
+    "stop": {"training_iteration": 2},
+    "warmup_iterations": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def side_by_side_sweep(local_cluster):
+    experiment = local_cluster["home"] / "side_by_side.yaml"
+    experiment.write_text(yaml.safe_dump(SIDE_BY_SIDE))
+    storage = local_cluster["home"] / "results"
+    done, _ = sweep(experiment, storage, local_cluster["address"], local_cluster["env"])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return storage / "cluster-side-by-side", done
+
+
+def trial_windows(exp_dir: Path) -> dict[str, tuple[float, float, set[str]]]:
+    """Each trial's (start, end, nodes), from its rows."""
+    windows: dict[str, tuple[float, float, set[str]]] = {}
+    for row in rows(exp_dir):
+        scaling = row["scaling"]
+        start, end, nodes = windows.get(row["trial_id"], (scaling["trial_started_at"], 0.0, set()))
+        windows[row["trial_id"]] = (start, max(end, scaling["iter_ended_at"]), nodes | set(scaling["node_ids"]))
+    return windows
+
+
+@pytest.mark.timeout(240)
+def test_trials_ran_side_by_side_each_on_a_node_of_its_own(side_by_side_sweep, tmp_path):
+    from scaling_study.analysis.command import analyze_command
+
+    exp_dir, done = side_by_side_sweep
+    assert "node-exclusive: up to 3 trials at once" in done.stdout
+    prov = json.loads((exp_dir / "scaling_study" / "provenance.json").read_text())
+    assert prov["concurrency"] == {"trials_at_once": 3, "node_cpus": 1.0, "node_exclusive": True,
+                                   "why": prov["concurrency"]["why"]}
+    windows = list(trial_windows(exp_dir).values())
+    assert len(windows) == 3
+    overlapping = [(a, b) for i, a in enumerate(windows) for b in windows[i + 1:]
+                   if min(a[1], b[1]) > max(a[0], b[0])]
+    assert overlapping, f"no two trials ran at the same time: {windows}"
+    for a, b in overlapping:
+        assert not a[2] & b[2], f"two trials shared node(s) {a[2] & b[2]} while both ran"
+    assert analyze_command(str(exp_dir), str(tmp_path)) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "overlapped in time" not in report and "shared a node" not in report

@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--num-cpus", type=_positive_int,
                        help="logical CPUs for the local Ray; more than the cores is a deliberate oversubscription")
     sweep.add_argument("--max-concurrent-trials", type=_positive_int,
-                       help="trials at once (default: the file's, else 1, so trials never share cores)")
+                       help="trials at once, as given (default: the file's, else 1 on one node, and on a cluster "
+                            "one per node, each holding a whole node: trials never share cores)")
     sweep.add_argument("--allow-pending", action="store_true",
                        help="run points that do not fit now (an autoscaling cluster may grow)")
     sweep.add_argument("--restart", action="store_true", help="start afresh instead of resuming")

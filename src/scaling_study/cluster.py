@@ -36,6 +36,8 @@ class ClusterInfo:
     """Cores of this machine (a local Ray, or a cluster whose nodes all run here), else the sum of the
     nodes' logical CPUs (a cluster's cores cannot be seen from the driver)."""
     nodes: int
+    node_cpus: list[float]
+    """Logical CPUs of each alive node."""
     oversubscribed: bool
     """True when Ray was told of more CPUs than there are cores: timings then share cores."""
 
@@ -197,6 +199,7 @@ def describe(address: str | None, requested_cpus: float | None) -> ClusterInfo:
         logical_cpus=logical,
         physical_cpus=physical,
         nodes=len(alive),
+        node_cpus=[float(n["Resources"].get("CPU", 0)) for n in alive],
         oversubscribed=logical > physical,
     )
 

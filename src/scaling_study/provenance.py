@@ -62,7 +62,10 @@ def threads() -> dict[str, Any]:
     }
 
 
-def collect(spec_dict: dict[str, Any], cluster: dict[str, Any], argv: list[str] | None = None) -> dict[str, Any]:
+def collect(spec_dict: dict[str, Any], cluster: dict[str, Any], argv: list[str] | None = None,
+            concurrency: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`concurrency`: how many trials ran at once and whether each held a node of its own
+    (node_exclusive.Concurrency)."""
     return {
         "spec": spec_dict,
         "command": shlex.join(argv if argv is not None else sys.argv),
@@ -82,6 +85,7 @@ def collect(spec_dict: dict[str, Any], cluster: dict[str, Any], argv: list[str] 
         },
         "threads": threads(),
         "cluster": cluster,
+        "concurrency": concurrency,
         "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

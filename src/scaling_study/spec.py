@@ -83,8 +83,9 @@ class ExperimentSpec:
     """Tune stop criteria: a trial stops when any is reached."""
     warmup_iterations: int = 1
     """Iterations at the start of each trial left out of throughput statistics."""
-    max_concurrent_trials: int = 1
-    """Trials running at once; 1 keeps trials from sharing cores and spoiling each other's timings."""
+    max_concurrent_trials: int | None = None
+    """Trials running at once; None: one at a time on one node, node-exclusive on a cluster
+    (node_exclusive.py), so trials never share cores and spoil each other's timings."""
     num_cpus: int | None = None
     """Logical CPUs for a local Ray; more than the machine has is a deliberate oversubscription."""
     trial_timeout_s: float | None = None
@@ -158,7 +159,7 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         repeats=_checked(raw, "repeats", 1, positive_int, source),
         stop=_parse_stop(raw.get("stop", {"training_iteration": 5}), source),
         warmup_iterations=_checked(raw, "warmup_iterations", 1, non_negative_int, source),
-        max_concurrent_trials=_checked(raw, "max_concurrent_trials", 1, positive_int, source),
+        max_concurrent_trials=_checked(raw, "max_concurrent_trials", None, positive_int, source),
         # Whole: Ray's CPU count is an int, and the fit check must use the count Ray gets.
         num_cpus=_checked(raw, "num_cpus", None, positive_int, source),
         trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),

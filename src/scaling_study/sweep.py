@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaling_study import layout, storage
+from scaling_study import layout, node_exclusive, storage
 from scaling_study.errors import SpecError, UsageError
 from scaling_study.resources import cpus_needed, local_cpus
 from scaling_study.spec import ExperimentSpec, points_that_do_not_fit, trial_params
@@ -128,8 +128,10 @@ def _one_line(err: Exception) -> str:
     return f"{type(err).__name__}: {lines[0] if lines else ''}"
 
 
-def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions):
-    """A Tuner for the trials still to run; `params` is the whole grid so indices stay stable."""
+def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[int], exp_dir: Path, options: SweepOptions,
+                concurrency):
+    """A Tuner for the trials still to run; `params` is the whole grid so indices stay stable;
+    `concurrency` (node_exclusive.Concurrency) says how many at once and what each holds."""
     from ray import tune
 
     from scaling_study.stopping import ScalingStopper
@@ -147,10 +149,10 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
         space["trial_index"] = tune.grid_search(todo)
     names = TrialNames(params)
     return tune.Tuner(
-        tune.with_resources(run_trial, resources_for),
+        tune.with_resources(run_trial, concurrency.resources(resources_for)),
         param_space=space,
         tune_config=tune.TuneConfig(
-            max_concurrent_trials=options.max_concurrent_trials or spec.max_concurrent_trials,
+            max_concurrent_trials=concurrency.trials_at_once,
             reuse_actors=options.reuse_actors,
             trial_name_creator=names.name,
             trial_dirname_creator=names.dirname,
@@ -197,11 +199,15 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
             resume = accept(spec, exp_dir, info.logical_cpus, options)
             log.keep()
         params = trial_params(spec, info.logical_cpus)
+        concurrency = node_exclusive.decide(options.max_concurrent_trials or spec.max_concurrent_trials, joining,
+                                            info.node_cpus, params, info.oversubscribed)
         _print_plan(spec, params, info, exp_dir, resume)
-        write_suite_files(exp_dir, spec, params, info, resume, argv, options.recalibrate)
+        if joining:
+            print(f"Concurrency: {concurrency.why}.", flush=True)
+        write_suite_files(exp_dir, spec, params, info, resume, argv, concurrency, options.recalibrate)
         todo = trials_to_run(exp_dir, len(params), resume)
         if todo:
-            grid = build_tuner(spec, params, todo, exp_dir, options).fit()
+            grid = build_tuner(spec, params, todo, exp_dir, options, concurrency).fit()
             _raise_if_interrupted(exp_dir, grid, todo, params)
         _print_summary(exp_dir)
     finally:
@@ -252,14 +258,15 @@ def quiet_tune(verbose: bool) -> None:
 
 
 def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str, Any]], info, resume: bool,
-                      argv: list[str] | None, recalibrate: bool = False) -> None:
+                      argv: list[str] | None, concurrency, recalibrate: bool = False) -> None:
     """provenance.json (kept from the first run when resuming) and calibration.json (measured once per
     machine, env and versions: calibration_cache.py)."""
     from scaling_study import calibration_cache, provenance
     from scaling_study.config_calls import env_config
 
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
-        provenance.write_json(exp_dir / layout.PROVENANCE, provenance.collect(spec.to_dict(), info.to_dict(), argv))
+        record = provenance.collect(spec.to_dict(), info.to_dict(), argv, concurrency.to_dict())
+        provenance.write_json(exp_dir / layout.PROVENANCE, record)
     if not (exp_dir / layout.CALIBRATION).exists():
         provenance.write_json(exp_dir / layout.CALIBRATION,
                               calibration_cache.calibration(env_config(params[0]), params, recalibrate))

@@ -139,12 +139,21 @@ def node_set(trial: pd.Series) -> set[str]:
     return set(str(trial["node_ids"]).split(",")) if isinstance(trial["node_ids"], str) else set()
 
 
-def overlap_warnings(analysed: pd.DataFrame) -> list[str]:
-    """Trials that ran at the same time competed for CPUs; on the same node, for the same cores."""
+def on_different_nodes(a: pd.Series, b: pd.Series) -> bool:
+    """Both trials' nodes are known and none is shared."""
+    return bool(node_set(a) and node_set(b)) and not node_set(a) & node_set(b)
+
+
+def overlap_warnings(analysed: pd.DataFrame, node_exclusive: bool = False) -> list[str]:
+    """Trials that ran at the same time competed for CPUs; on the same node, for the same cores.
+    In a node-exclusive sweep (provenance `concurrency`) trials ran side by side by design: only pairs
+    not known to have run on different nodes are warned about."""
     analysed = analysed.reset_index(drop=True)
     # Foreign windows come from whole-second timestamps: allow a second of slack there.
     tolerance = np.where(analysed["window_exact"].fillna(False).astype(bool), 0.0, 1.0)
     pairs = stats.overlapping_pairs(analysed["started_at"], analysed["ended_at"], tolerance)
+    if node_exclusive:
+        pairs = [(i, j) for i, j in pairs if not on_different_nodes(analysed.loc[i], analysed.loc[j])]
     if not len(pairs):
         return []
     examples = "; ".join(f"{analysed.at[i, 'trial_id'] or analysed.at[i, 'trial']} and "
@@ -186,13 +195,17 @@ def variation_warnings(summary: pd.DataFrame) -> list[str]:
     return warnings
 
 
+def ran_node_exclusive(experiment: Experiment) -> bool:
+    return bool(((experiment.provenance or {}).get("concurrency") or {}).get("node_exclusive"))
+
+
 def collect_warnings(experiment: Experiment, summary: pd.DataFrame) -> list[str]:
     trials = experiment.trials.copy()
     trials["point"] = trials["point"].fillna("unknown point")
     trials["repeat"] = pd.to_numeric(trials["repeat"], errors="coerce")
     analysed = trials[trials["skipped"].isna()]
     return (list(experiment.warnings) + oversubscription_warnings(experiment, analysed)
-            + overlap_warnings(analysed) + trial_state_warnings(trials) + variation_warnings(summary))
+            + overlap_warnings(analysed, ran_node_exclusive(experiment)) + trial_state_warnings(trials) + variation_warnings(summary))
 
 
 def find(experiment: Experiment, summary: pd.DataFrame) -> Findings:
