@@ -25,7 +25,9 @@ def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-IGNORED_KEYS = {"source", "description", "tracking"}  # where results are also sent is not the experiment
+# Not what the experiment is: where the file came from, where results are also sent, and how many trials
+# run at once (how it is run: overlaps are flagged by the analysis; its default moved from 1 to automatic).
+IGNORED_KEYS = {"source", "description", "tracking", "max_concurrent_trials"}
 
 
 def _defaults() -> dict[str, Any]:
