@@ -233,26 +233,6 @@ def test_time_to_answer_agrees_on_the_same_point_or_one_inside_the_fastest_point
     assert not agrees("b", "a", with_ci, per_seed)  # 97 is below a's interval over seeds, 98-102
 
 
-@pytest.mark.ray
-def test_reuse_actors_option_runs_trials_of_equal_resources_in_one_actor(tmp_path):
-    """The what-if arm (bench.suite_point --reuse-actors -> SweepOptions.reuse_actors): two trials that ask
-    for the same resources run in one Tune trial actor process (Ray's worker logs), where the suite's
-    default starts one per trial."""
-    from bench import runner, sweeps
-
-    spec = tmp_path / "tiny.yaml"
-    spec.write_text(yaml.safe_dump({
-        "name": "tiny", "env": {"id": "FrozenLake-v1"},
-        "search_space": {"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]},
-        "fixed": {"train_batch_size_per_learner": 64, "minibatch_size": 32, "num_epochs": 1, "fcnet_hiddens": [8]},
-        "stop": {"training_iteration": 1}, "warmup_iterations": 0,
-    }))
-    command = sweeps.suite_command(spec, tmp_path / "results", reuse_actors=True)
-    done = runner.run(command, tmp_path / "sweep.log", timeout_s=300)  # ends every process it started
-    assert len(sweeps.trials(tmp_path / "results" / "tiny")) == 2
-    assert [w.actor for w in done.workers].count("ImplicitFunc") == 1
-
-
 def test_model_check_reads_the_median_error_and_whether_the_fastest_is_named_right():
     import pandas as pd
 

@@ -98,3 +98,14 @@ def test_the_searcher_hands_out_rounds_and_leaves_pruned_points_out(tmp_path):
     searcher.on_trial_complete("t4")
     assert searcher.suggest("t5") == searcher.FINISHED
     assert set(json.loads((tmp_path / "scaling_study" / "pruned.json").read_text())) == {"slow"}
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(300)
+def test_trials_of_equal_resources_share_one_warm_process(race_sweep):
+    # Every trial of the race asks for the same resources, one at a time: Tune's actor reuse (the default)
+    # starts one process for the first and hands it to the next, which records it as warm and starts at once.
+    ordered = trials(race_sweep)
+    assert [t.rows[0]["warm_process"] for t in ordered] == [False] + [True] * (len(ordered) - 1)
+    cold_start = ordered[0].rows[0]["startup_s"]
+    assert all(t.rows[0]["startup_s"] < cold_start / 10 for t in ordered[1:]), [t.rows[0]["startup_s"] for t in ordered]
