@@ -28,18 +28,19 @@ STEP_S = 0.004  # the step cost of most points (the first one's is what the raw 
 # time.sleep's own overshoot at 2 and 4 ms here: 0.08-0.12 ms (bench/step_cost.py, `sleep` rows)
 SLEEP_OVERSHOOT_S = 0.0001
 
-# Tolerances from fourteen runs of this file on the 2-core machine (RELIABILITY.md section 6 lists them),
-# measured / model: the rate of a one-runner point 0.86-1.126 (the widest: two async envs at 4 ms, high),
-# bare-runner ceilings 0.924-1.061, two runners / one 0.90-1.045 of 2. Each tolerance covers the widest
-# deviation seen (14% in 15%, 10% in 13%).
-RATE_TOLERANCE = 0.15
-DOUBLING_TOLERANCE = 0.13
-# Two async envs at 4 ms are the exception, bimodal between runs: 0.92-1.13 of the model in seven of ten runs
-# of this file alone, 0.75-0.87 in the other three and in all four runs after other Ray tests in the same
-# pytest run (CI's full suite among them), with the cores idle before the sweep. What async adds is the env
-# processes' wake-ups through pipes; why their latency differs between runs was not pinned down. So this
-# point's band, and the async / sync ratio's (0.75-1.10 of the model's), are the measured range with a third
-# of the widest deviation to spare.
+# Tolerances from the runs of this file on the 2-core machine (RELIABILITY.md section 6 has the table),
+# measured / model: the rate of a one-runner point 0.86-1.126 (two async envs at 4 ms apart: their band is
+# below), bare-runner ceilings 0.84-1.061, two runners / one 1.72-2.13 (of 2). Each tolerance covers the
+# widest deviation seen with about a third of it to spare (14% in 19%, 16% in 21%, 14% in 19%).
+RATE_TOLERANCE = 0.19
+CEILING_TOLERANCE = 0.21
+DOUBLING_TOLERANCE = 0.19
+# Two async envs at 4 ms are the exception, bimodal between runs: 0.92-1.13 of the model in six of eleven runs
+# of this file alone, 0.75-0.87 in the other five and in all six runs after other Ray tests in the same
+# pytest run (CI's full suite among them), most with the cores idle before the sweep. What async adds is the
+# env processes' wake-ups through pipes; why their latency differs between runs was not pinned down. So this
+# point's band, and the async / sync ratio's, are the measured range with a third of the widest deviation
+# to spare.
 ASYNC_4MS_BAND = (0.67, 1.15)
 # The sweep's sampling against the calibrated ceiling: both spreads at once (1.126 / 0.934 = 1.21).
 CEILING_SLACK = 1.25
@@ -70,9 +71,9 @@ def test_a_step_too_slow_for_the_sampler_calibration_is_skipped_not_waited_for()
     assert "skipped" in found["1xsync@30000ms-sleep"]
 
 
-def point(runners: int, envs: int, mode: str, step_s: float = STEP_S) -> dict:
+def point(runners: int, envs: int, mode: str, step_s: float = STEP_S, batch: int = 120) -> dict:
     return {"num_env_runners": runners, "num_envs_per_env_runner": envs, "gym_env_vectorize_mode": mode,
-            "step_cost": {"seconds": step_s, "mode": "sleep"}}
+            "step_cost": {"seconds": step_s, "mode": "sleep"}, "train_batch_size_per_learner": batch}
 
 
 ASYNC_4MS = "one runner, two async envs, 4 ms"
@@ -81,8 +82,9 @@ CASES = {
     "two runners, one env each, 4 ms": point(2, 1, "sync"),
     "one runner, two sync envs, 4 ms": point(1, 2, "sync"),
     "one runner, two async envs, 4 ms": point(1, 2, "async"),
-    "one runner, two sync envs, 20 ms": point(1, 2, "sync", 0.02),
-    "one runner, two async envs, 50 ms": point(1, 2, "async", 0.05),
+    # Half the batch where steps are slow: an iteration still samples for over a second.
+    "one runner, two sync envs, 20 ms": point(1, 2, "sync", 0.02, batch=60),
+    "one runner, two async envs, 50 ms": point(1, 2, "async", 0.05, batch=60),
 }
 
 
@@ -93,7 +95,7 @@ def known_answer_sweep(tmp_path_factory):
         "env": {"id": "FrozenLake-v1"},
         "search_space": list(CASES.values()),
         # A sleeping runner needs little CPU: half a core each lets two runners fit on 2 cores.
-        "fixed": {"num_cpus_per_env_runner": 0.5, "train_batch_size_per_learner": 120, "minibatch_size": 60,
+        "fixed": {"num_cpus_per_env_runner": 0.5, "minibatch_size": 60,
                   "num_epochs": 1, "fcnet_hiddens": [16]},
         # Three measured iterations: their median stands when one of them is hit by a burst of other work.
         "stop": {"training_iteration": 4},
@@ -200,7 +202,7 @@ def test_calibration_measured_the_costly_env_and_its_sampler(known_answer_sweep)
         expected = env_steps_per_s(ceiling["overhead_s_per_vector_step"], step_s,
                                    ceiling["num_envs_per_env_runner"], ceiling["gym_env_vectorize_mode"],
                                    MEASURED_WAKE_UP, ceiling["reset_share"])
-        assert ceiling["env_steps_per_s_per_runner"] == pytest.approx(expected, rel=RATE_TOLERANCE), (
+        assert ceiling["env_steps_per_s_per_runner"] == pytest.approx(expected, rel=CEILING_TOLERANCE), (
             key + busy_note(known_answer_sweep))
         # and sits below the raw env rate of the envs that wait at once
         waiting = 1 if ceiling["gym_env_vectorize_mode"] == "async" else ceiling["num_envs_per_env_runner"]
