@@ -29,10 +29,11 @@ STEP_S = 0.004  # the step cost of most points (the first one's is what the raw 
 SLEEP_OVERSHOOT_S = 0.0001
 
 # Tolerances from the runs of this file on the 2-core machine (RELIABILITY.md section 6 has the table),
-# measured / model: the rate of a one-runner point 0.86-1.126 (two async envs at 4 ms apart: their band is
-# below), bare-runner ceilings 0.84-1.061, two runners / one 1.72-2.13 (of 2). Each tolerance covers the
-# widest deviation seen with about a third of it to spare (14% in 19%, 16% in 21%, 14% in 19%).
-RATE_TOLERANCE = 0.19
+# measured / model: the rate of a one-runner point 0.83-1.126 (two async envs at 4 ms apart: their band is
+# below; the low end in full suites, where the trials' runners sample 10-17% below a bare runner at 4 ms),
+# bare-runner ceilings 0.84-1.061, two runners / one 1.72-2.13 (of 2). Each bound covers the widest
+# deviation seen on its side with about a third of it to spare.
+RATE_BAND = (0.78, 1.17)
 CEILING_TOLERANCE = 0.21
 DOUBLING_TOLERANCE = 0.19
 # Two async envs at 4 ms are the exception, bimodal between runs: 0.92-1.13 of the model in six of eleven runs
@@ -157,7 +158,7 @@ def expected_rate(exp_dir: Path, case: str, episode_len: float) -> float:
 def test_sampling_rate_matches_the_model(known_answer_sweep, case):
     found = measured(known_answer_sweep)[case]
     expected = expected_rate(known_answer_sweep, case, found["episode_len"])
-    low, high = ASYNC_4MS_BAND if case == ASYNC_4MS else (1 - RATE_TOLERANCE, 1 + RATE_TOLERANCE)
+    low, high = ASYNC_4MS_BAND if case == ASYNC_4MS else RATE_BAND
     assert low <= found["rate"] / expected <= high, (
         f"{case}: {found['rate']:.1f} env steps/s while sampling, the model says {expected:.1f}"
         f"{busy_note(known_answer_sweep)}")
