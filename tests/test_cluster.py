@@ -66,14 +66,19 @@ def sweep(experiment: Path, storage: Path, address: str, env: dict[str, str], *e
     return done, time.monotonic() - started
 
 
+def sweep_on(cluster: dict, spec: dict):
+    """The experiment `spec` swept on the local cluster: (its results directory, the finished command)."""
+    experiment = cluster["home"] / f"{spec['name']}.yaml"
+    experiment.write_text(yaml.safe_dump(spec))
+    storage = cluster["home"] / "results"
+    done, _ = sweep(experiment, storage, cluster["address"], cluster["env"])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return storage / spec["name"], done
+
+
 @pytest.fixture(scope="module")
 def cluster_sweep(local_cluster):
-    experiment = local_cluster["home"] / "tiny.yaml"
-    experiment.write_text(yaml.safe_dump(TINY))
-    storage = local_cluster["home"] / "results"
-    done, _ = sweep(experiment, storage, local_cluster["address"], local_cluster["env"])
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return storage / "cluster-tiny", done
+    return sweep_on(local_cluster, TINY)
 
 
 def rows(exp_dir: Path) -> list[dict]:
@@ -187,12 +192,7 @@ SIDE_BY_SIDE = {
 
 @pytest.fixture(scope="module")
 def side_by_side_sweep(local_cluster):
-    experiment = local_cluster["home"] / "side_by_side.yaml"
-    experiment.write_text(yaml.safe_dump(SIDE_BY_SIDE))
-    storage = local_cluster["home"] / "results"
-    done, _ = sweep(experiment, storage, local_cluster["address"], local_cluster["env"])
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return storage / "cluster-side-by-side", done
+    return sweep_on(local_cluster, SIDE_BY_SIDE)
 
 
 def trial_windows(exp_dir: Path) -> dict[str, tuple[float, float, set[str]]]:
