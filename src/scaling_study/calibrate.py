@@ -153,32 +153,38 @@ def bare_runner_sample(params: dict[str, Any], vector_steps: int,
 SAMPLER_WINDOWS = 3
 
 
+def _sampler_key_of(params: dict[str, Any]) -> str:
+    return sampler_key(params.get("num_envs_per_env_runner", 1), params.get("gym_env_vectorize_mode"),
+                       params.get("step_cost"))
+
+
 @ray.remote(num_cpus=1)
 def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dict[str, dict[str, Any]]:
+    measured: dict[str, dict[str, Any]] = {}  # by sampler key: configs that differ only in step cost share a free run
+
+    def measure(params: dict[str, Any]) -> dict[str, Any]:
+        key = _sampler_key_of(params)
+        if key not in measured:
+            measured[key] = bare_runner_sample(params, vector_steps_for(params, seconds), windows=SAMPLER_WINDOWS)
+        return measured[key]
+
     out = {}
-    free_by_sampler: dict[str, dict[str, Any]] = {}  # configs that differ only in step cost share one
     for key, params in configs.items():
         steps = vector_steps_for(params, seconds)
         if (SAMPLER_WINDOWS * steps + WARMUP_VECTOR_STEPS) * expected_vector_step_s(params) > \
                 LONGEST_SAMPLER_CALIBRATION_S:
             out[key] = {"skipped": f"steps too slow to calibrate within {LONGEST_SAMPLER_CALIBRATION_S:g} s"}
             continue
-        sampled = bare_runner_sample(params, steps, windows=SAMPLER_WINDOWS)
+        sampled = measure(params)
         # RLlib's own time per vector step, with free env steps: the sampling model's overhead
-        free_params = {**params, "step_cost": None}
-        free_key = sampler_key(params.get("num_envs_per_env_runner", 1), params.get("gym_env_vectorize_mode"))
-        if not (params.get("step_cost") or {}).get("seconds"):
-            free_by_sampler[free_key] = sampled
-        elif free_key not in free_by_sampler:
-            free_by_sampler[free_key] = bare_runner_sample(free_params, vector_steps_for(free_params, seconds),
-                                                           windows=SAMPLER_WINDOWS)
+        free = measure({**params, "step_cost": None})
         out[key] = {
             "num_envs_per_env_runner": params.get("num_envs_per_env_runner", 1),
             "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
             "step_cost": params.get("step_cost"),
             "vector_steps": steps,
             **sampled,
-            "overhead_s_per_vector_step": free_by_sampler[free_key]["seconds_per_vector_step"],
+            "overhead_s_per_vector_step": free["seconds_per_vector_step"],
             "env_steps_per_s_per_runner": params.get("num_envs_per_env_runner", 1) / sampled["seconds_per_vector_step"],
         }
     return out
@@ -190,7 +196,6 @@ def sampler_ceilings(trial_params: list[dict[str, Any]], seconds: float = 0.3) -
     keyed by `sampler_key`."""
     configs = {}
     for params in trial_params:
-        configs.setdefault(sampler_key(params.get("num_envs_per_env_runner", 1),
-                                       params.get("gym_env_vectorize_mode"), params.get("step_cost")), params)
+        configs.setdefault(_sampler_key_of(params), params)
     return {"seconds_per_window": seconds, "windows": SAMPLER_WINDOWS,
             "configs": ray.get(_sampler_ceilings.remote(configs, seconds))}
