@@ -56,7 +56,7 @@ $(DEV): $(RUNTIME)
 	$(PIP) -e '.[dev]'
 	touch $@
 
-sweep: $(RUNTIME) ## run EXPERIMENT as a Tune sweep, then write analysis/NAME/report.html
+sweep: $(RUNTIME) ## run EXPERIMENT as a Tune sweep, then write reports/NAME/report.html
 	$(BIN)/scaling-study sweep $(EXPERIMENT) $(SWEEP_FLAGS)
 
 smoke: $(RUNTIME) ## run experiments/smoke.yaml: does everything work here? (under 2 minutes)
@@ -104,5 +104,5 @@ bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (about 20 minutes; BENCH_
 # Removes the environment and generated reports; results/ (your measurements) is kept.
 clean: ## remove .venv and generated reports; keeps results/ (your measurements)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
-	find analysis -mindepth 1 -maxdepth 1 -type d ! -name example -exec rm -rf {} +
+	find reports -mindepth 1 -maxdepth 1 -type d ! -name example -exec rm -rf {} +
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

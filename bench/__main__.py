@@ -32,7 +32,7 @@ from bench import (
 )
 from bench.context import Context
 from bench.experiments import REPO
-from scaling_study.provenance import cpu_model, git_commit
+from scaling_study.run.provenance import cpu_model, git_commit
 
 BENCHMARKS = {
     "harness_tax": ("Harness tax: the suite against a bare RLlib loop", harness_tax.run),

@@ -1,7 +1,7 @@
 """Benchmark 3, distance to the limit: the default experiment's throughput per point as a share of the
 calibrated raw env rate (summary.csv's pct_of_limit from `scaling-study analyze`).
 
-The full run keeps its results in results/frozenlake and its report in analysis/frozenlake (both
+The full run keeps its results in results/frozenlake and its report in reports/frozenlake (both
 git-ignored); --quick runs a small copy in the scratch directory instead.
 """
 
@@ -15,7 +15,7 @@ from bench import runner, sweeps, timeline
 from bench.context import Context, KeyFigure, Outcome
 from bench.experiments import EXPERIMENTS, REPO, relative, shrunk
 from bench.report import table
-from scaling_study.analysis.tune_files import read_suite_files
+from scaling_study.core.tune_files import read_suite_files
 
 SPEC = EXPERIMENTS / "frozenlake.yaml"
 
@@ -26,7 +26,7 @@ def plan(ctx: Context) -> tuple[Path, Path, Path]:
         spec = shrunk(SPEC, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500},
                       search_space={"num_env_runners": "auto", "num_envs_per_env_runner": [4]})
         return spec, ctx.work / "limit-results", ctx.work / "limit-analysis"
-    return SPEC, REPO / "results", REPO / "analysis" / "frozenlake"
+    return SPEC, REPO / "results", REPO / "reports" / "frozenlake"
 
 
 def run(ctx: Context) -> Outcome:

@@ -55,7 +55,7 @@ def run(ctx: Context) -> Outcome:
         commands += [f"scaling-study sweep {relative(source)} --storage-path TMP --no-analyze",
                      f"scaling-study analyze TMP/{yaml.safe_load(spec.read_text())['name']} --out OUT"]
     body = "\n\n".join([
-        "Each grid point's env steps/s predicted by the iteration model (src/scaling_study/analysis/model.py) "
+        "Each grid point's env steps/s predicted by the iteration model (src/scaling_study/core/model.py) "
         "fitted to the other points' phase times, against its measured median (summary.csv: "
         "predicted_env_steps_per_s, prediction_error_pct).",
         table(["experiment", "points", "median error", "worst error", "measured fastest",

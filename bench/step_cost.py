@@ -10,7 +10,7 @@ For FrozenLake with a `sleep` (waiting) or `spin` (busy) step cost of S, and for
               FlattenObservations connector, model [16]), sampling with its policy
 each in this process (`plain`) and in a Ray task (`ray`, num_cpus=1; `ray-0.5`, num_cpus=0.5 as the
 known-answer sweep gives its runners). Prints one `STEP_COST {json}` line per cell, the medians as a
-markdown table, and the fitted penalty of `scaling_study.sampling_model`.
+markdown table, and the fitted penalty of `scaling_study.core.sampling_model`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def time_gym(params: dict[str, Any], count: int) -> float:
     import gymnasium as gym
     import numpy as np
 
-    from scaling_study.envs import make_env
-    from scaling_study.ppo import env_config
+    from scaling_study.run.envs import make_env
+    from scaling_study.run.ppo import env_config
 
     num_envs = params["num_envs_per_env_runner"]
     fns = [partial(make_env, env_config(params))] * num_envs
@@ -70,7 +70,7 @@ def time_gym(params: dict[str, Any], count: int) -> float:
 def measure(layer: str, params: dict[str, Any], seconds: float) -> dict[str, Any]:
     import torch
 
-    from scaling_study.calibrate import bare_runner_sample, vector_steps_for
+    from scaling_study.run.calibrate import bare_runner_sample, vector_steps_for
 
     count = vector_steps_for(params, seconds)
     cost = (params["step_cost"] or {}).get("seconds", 0.0)
@@ -143,7 +143,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 def observations(rows: list[dict[str, Any]], kind: str, layer: str = "runner") -> list:
     """The model's observations from one process kind's rows: medians per (cost, mode, vectorization),
     each with the median time at S = 0 of its vectorization as overhead."""
-    from scaling_study.sampling_model import Observation
+    from scaling_study.core.sampling_model import Observation
 
     mine = [r for r in rows if r["kind"] == kind and r["layer"] == layer]
     cells: dict[tuple, list[dict]] = {}
@@ -165,7 +165,7 @@ def observations(rows: list[dict[str, Any]], kind: str, layer: str = "runner") -
 def fitted_penalties(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The wake-up line fitted (scipy least squares) to the runner rows of each process kind and step
     mode, and the model's worst relative error over those rows."""
-    from scaling_study import sampling_model
+    from scaling_study.core import sampling_model
 
     fits = {}
     for kind in sorted({r["kind"] for r in rows}):

@@ -1,4 +1,4 @@
-"""The suite as a library: `scaling_study.sweep.run_sweep` of an experiment file, with the SweepOptions
+"""The suite as a library: `scaling_study.run.sweep.run_sweep` of an experiment file, with the SweepOptions
 the CLI does not offer (the harness-tax suite arm).
 
     python -m bench.suite_point bench/specs/harness_tax.yaml STORAGE_DIR [--reuse-actors]
@@ -17,8 +17,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("storage")
     parser.add_argument("--reuse-actors", action="store_true", help="Tune's reuse_actors=True (default False)")
     args = parser.parse_args(argv)
-    from scaling_study.spec import load_spec
-    from scaling_study.sweep import SweepOptions, run_sweep
+    from scaling_study.core.spec import load_spec
+    from scaling_study.run.sweep import SweepOptions, run_sweep
 
     options = SweepOptions(storage_path=args.storage, reuse_actors=args.reuse_actors)
     exp_dir = run_sweep(load_spec(args.experiment), options, argv=["bench.suite_point", args.experiment])

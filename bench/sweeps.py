@@ -1,6 +1,6 @@
 """One measured sweep, end to end in a subprocess: the suite (its CLI, or bench.suite_point for a
 what-if option) or the plain Tune script, with its wall time split into segments (bench.timeline).
-Trial files are read with the analysis' own reader (scaling_study.analysis.tune_files)."""
+Trial files are read with the analysis' own reader (scaling_study.core.tune_files)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import yaml
 
 from bench import runner
 from bench.timeline import SweepTimes, TrialTimes
-from scaling_study.analysis.tune_files import TrialFiles, find_trial_dirs, read_trial
-from scaling_study.layout import CALIBRATION, PROVENANCE
+from scaling_study.core.layout import CALIBRATION, PROVENANCE
+from scaling_study.core.tune_files import TrialFiles, find_trial_dirs, read_trial
 
 SUITE_FINISHED = "trials finished. Tune results"  # the suite's last stdout line before ray.shutdown()
 

@@ -17,7 +17,7 @@ def ray_tmp():
 @pytest.fixture(autouse=True, scope="session")
 def _calibration_cache_of_this_session(tmp_path_factory):
     """Sweeps in tests cache calibrations in a directory of the session's own, not the user's cache."""
-    from scaling_study.calibration_cache import CACHE_ENV
+    from scaling_study.run.calibration_cache import CACHE_ENV
 
     patch = pytest.MonkeyPatch()
     patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("calibration-cache")))
@@ -30,8 +30,8 @@ def race_sweep(tmp_path_factory):
     """The results directory of race_sweep.SPEC, run once for test_stopping.py and test_racing.py."""
     from race_sweep import SPEC
 
-    from scaling_study.spec import parse_spec
-    from scaling_study.sweep import SweepOptions, run_sweep
+    from scaling_study.core.spec import parse_spec
+    from scaling_study.run.sweep import SweepOptions, run_sweep
 
     storage = tmp_path_factory.mktemp("race")
     with own_ray_temp_dir():

@@ -14,8 +14,8 @@ from scaling_study.analysis.command import analyze_command
 from scaling_study.analysis.figures import FIGURES
 from scaling_study.analysis.load import load_experiment
 from scaling_study.analysis.meta import describe_run
-from scaling_study.analysis.stats import AmdahlFit
 from scaling_study.analysis.summary import build_summary
+from scaling_study.core.stats import AmdahlFit
 
 SUMMARY_CSV_COLUMNS = {
     "num_env_runners", "num_envs_per_env_runner", "cpus", "repeats", "env_steps_per_s", "env_steps_per_s_ci_low",
@@ -85,8 +85,8 @@ def test_default_out_dir_and_last_line_is_the_report(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     assert analyze_command(str(SUITE), None) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1] == "analysis/suite_format/report.html"
-    assert (tmp_path / "analysis" / "suite_format" / "report.html").exists()
+    assert out[-1] == "reports/suite_format/report.html"
+    assert (tmp_path / "reports" / "suite_format" / "report.html").exists()
 
 
 @pytest.mark.parametrize("fixture", [NEW_STACK, OLD_STACK])

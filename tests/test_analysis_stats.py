@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from scaling_study.analysis import stats
+from scaling_study.core import stats
 
 
 def test_median_ci_of_equal_values_has_zero_width():

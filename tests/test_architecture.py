@@ -16,8 +16,8 @@ import pytest
 from analysis_helpers import NEW_STACK, SUITE, copy_fixture, trial_dirs
 from ray_processes import REPO
 
-from scaling_study import rows
-from scaling_study.resources import cpus_needed
+from scaling_study.core import rows
+from scaling_study.core.resources import cpus_needed
 
 # ---------------------------------------------------------------- resources: one formula, RLlib's
 
@@ -36,7 +36,7 @@ def test_cpus_needed_is_rllibs_own_resource_request_over_many_configs():
     (where RLlib reserves the larger of the two for the main process)."""
     from ray.rllib.algorithms.ppo import PPO
 
-    from scaling_study import ppo
+    from scaling_study.run import ppo
 
     for runners, per_runner, learners, per_learner, main in RESOURCE_GRID:
         settings = {"num_env_runners": runners, "num_cpus_per_env_runner": per_runner, "num_learners": learners,
@@ -76,7 +76,7 @@ def test_the_analysis_counts_cpus_with_the_same_formula(tmp_path):
 
 
 def test_scaling_metrics_fill_exactly_the_row_contract():
-    from scaling_study.metrics import scaling_metrics
+    from scaling_study.run.metrics import scaling_metrics
 
     result = {"num_env_steps_sampled_lifetime": 1500, "time_this_iter_s": 2.0,
               "timers": {"env_runner_sampling_timer": 1.5, "learner_update_timer": 0.4,
@@ -98,7 +98,7 @@ def test_the_analysis_reads_every_field_of_the_contract():
 
     read = {path for paths in ROW_KEYS.values() for path in paths}
     assert {rows.flat_key(name) for name in rows.FIELDS} <= read
-    source = (REPO / "src/scaling_study/rows.py").read_text()
+    source = (REPO / "src/scaling_study/core/rows.py").read_text()
     for name in rows.FIELDS:
         after = source.split(f"    {name}: ", 1)[1].splitlines()[1].strip()
         assert after.startswith('"""'), f"ScalingRow.{name} has no docstring"
@@ -157,9 +157,9 @@ def test_validate_and_analyze_never_import_ray(argv, tmp_path):
 
 
 def test_pure_modules_import_nothing_of_the_running_half():
-    script = ("import sys\nimport scaling_study.settings, scaling_study.resources, scaling_study.rows, "
-              "scaling_study.config_calls, scaling_study.spec, scaling_study.layout, scaling_study.errors, "
-              "scaling_study.node_exclusive\n"
+    script = ("import sys\nimport scaling_study.core.settings, scaling_study.core.resources, scaling_study.core.rows, "
+              "scaling_study.run.config_calls, scaling_study.core.spec, scaling_study.core.layout, scaling_study.core.errors, "
+              "scaling_study.run.node_exclusive\n"
               "assert 'ray' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=60)
 
@@ -170,9 +170,9 @@ def test_pure_modules_import_nothing_of_the_running_half():
 @pytest.mark.parametrize("experiment", ["smoke", "course", "slow_simulator"])
 def test_shown_config_is_the_config_a_trial_builds(experiment):
     """Run the printed Python and compare each point's PPOConfig with ppo.build_config's."""
-    from scaling_study import ppo
-    from scaling_study.resources import local_cpus
-    from scaling_study.spec import load_spec, trial_params
+    from scaling_study.core.resources import local_cpus
+    from scaling_study.core.spec import load_spec, trial_params
+    from scaling_study.run import ppo
 
     done = subprocess.run([sys.executable, "-m", "scaling_study.cli", "validate", "--show-config",
                            f"experiments/{experiment}.yaml"], cwd=REPO, capture_output=True, text=True, timeout=60)

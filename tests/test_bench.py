@@ -119,7 +119,7 @@ def test_timeline_folds_unknown_marks_into_the_next_segment():
 
 
 def test_experiment_files_expand_as_the_suite_expands_them():
-    from scaling_study.spec import load_spec, trial_params
+    from scaling_study.core.spec import load_spec, trial_params
 
     for name in ("grid6.yaml", "harness_tax.yaml"):
         grid = read_grid(SPECS / name)
@@ -131,7 +131,7 @@ def test_experiment_files_expand_as_the_suite_expands_them():
 
 
 def test_quick_copies_are_valid_experiment_files(tmp_path):
-    from scaling_study.spec import load_spec
+    from scaling_study.core.spec import load_spec
 
     copy = shrunk(REPO / "experiments" / "course.yaml", tmp_path, iterations=1, repeats=1,
                   fixed={"train_batch_size_per_learner": 1000})
@@ -143,8 +143,8 @@ def test_quick_copies_are_valid_experiment_files(tmp_path):
 def test_bare_config_matches_the_suites_config():
     """The harness-tax arms must train the same PPO: every setting that shapes the work is equal."""
     from bench.bare_loop import build_config
-    from scaling_study import ppo
-    from scaling_study.spec import load_spec, trial_params
+    from scaling_study.core.spec import load_spec, trial_params
+    from scaling_study.run import ppo
 
     spec = SPECS / "harness_tax.yaml"
     bare = build_config(read_grid(spec).points[0])
@@ -209,7 +209,7 @@ def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
 
 def test_time_to_answer_copies_the_file_with_precision_and_racing(tmp_path):
     from bench.time_to_answer import PRECISION, fast_copy
-    from scaling_study.spec import load_spec
+    from scaling_study.core.spec import load_spec
 
     copy = load_spec(fast_copy(REPO / "experiments" / "frozenlake.yaml", tmp_path))
     assert copy.name == "frozenlake" and copy.prune is True

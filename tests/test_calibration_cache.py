@@ -8,8 +8,8 @@ import json
 import pytest
 from ray_processes import own_ray_temp_dir
 
-from scaling_study import calibration_cache
 from scaling_study.cli import build_parser
+from scaling_study.run import calibration_cache
 
 FROZENLAKE = {"id": "FrozenLake-v1", "kwargs": {}, "step_cost": None, "imports": []}
 

@@ -12,8 +12,8 @@ import pytest
 from phased_env import FAST_STEPS, SLOW_STEP_S
 from ray_processes import own_ray_temp_dir
 
-from scaling_study.spec import parse_spec
-from scaling_study.sweep import SweepOptions, run_sweep
+from scaling_study.core.spec import parse_spec
+from scaling_study.run.sweep import SweepOptions, run_sweep
 
 pytestmark = pytest.mark.ray
 TESTS = Path(__file__).resolve().parent

@@ -46,7 +46,7 @@ def test_the_launcher_file_is_a_valid_ray_cluster_config():
 
 
 def test_the_launcher_file_runs_the_suites_sweep_on_shared_storage():
-    from scaling_study.spec import load_spec
+    from scaling_study.core.spec import load_spec
 
     config = yaml.safe_load((CLUSTER / "aws.yaml").read_text())
     args = parse_sweep_command(config["metadata"]["sweep_command"])
@@ -57,7 +57,7 @@ def test_the_launcher_file_runs_the_suites_sweep_on_shared_storage():
 
 
 def test_the_rayjob_manifest_runs_the_suites_sweep_with_token_auth_and_shared_storage():
-    from scaling_study.spec import load_spec
+    from scaling_study.core.spec import load_spec
 
     documents = list(yaml.safe_load_all((CLUSTER / "rayjob.yaml").read_text()))
     kinds = {doc["kind"]: doc for doc in documents}

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from scaling_study import cluster, storage
-from scaling_study.cluster import ClusterError, split_address
-from scaling_study.errors import UsageError
-from scaling_study.storage import check_shared_storage, check_storage_uri
+from scaling_study.core.errors import UsageError
+from scaling_study.run import cluster, storage
+from scaling_study.run.cluster import ClusterError, split_address
+from scaling_study.run.storage import check_shared_storage, check_storage_uri
 
 HERE = socket.gethostname()
 ELSEWHERE = [{"node_id": "a", "ip": "127.0.0.1", "hostname": HERE},

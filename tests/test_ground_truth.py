@@ -1,5 +1,5 @@
 """Known answers: with a simulated step cost S, sampling has an expectation worked out in advance from the
-sampling model (scaling_study.sampling_model), fed with RLlib's own cost per vector step at S = 0 (the
+sampling model (scaling_study.core.sampling_model), fed with RLlib's own cost per vector step at S = 0 (the
 sweep's calibration measures it with a bare env runner) and the wake-up penalty measured on its own by
 bench/step_cost.py. Real sweeps must land within the spread measured over repeated runs of this file.
 A waiting (sleep) step costs no CPU, so these hold on 2 cores."""
@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from ray_processes import own_ray_temp_dir, wait_for_quiet_machine
 
-from scaling_study.calibrate import best_step_rate, raw_step_rate
-from scaling_study.envs import StepCost, make_env
-from scaling_study.sampling_model import (
+from scaling_study.core.sampling_model import (
     MEASURED_WAKE_UP,
     env_steps_per_s,
     reset_share_from_episode_length,
     sampler_key,
 )
-from scaling_study.spec import parse_spec
-from scaling_study.sweep import SweepOptions, run_sweep
+from scaling_study.core.spec import parse_spec
+from scaling_study.run.calibrate import best_step_rate, raw_step_rate
+from scaling_study.run.envs import StepCost, make_env
+from scaling_study.run.sweep import SweepOptions, run_sweep
 
 STEP_S = 0.004  # the step cost of most points (the first one's is what the raw calibration measures)
 # time.sleep's own overshoot at 2 and 4 ms here: 0.08-0.12 ms (bench/step_cost.py, `sleep` rows)
@@ -65,7 +65,7 @@ def test_raw_rate_of_plain_frozenlake_is_far_above_rllibs():
 
 
 def test_a_step_too_slow_for_the_sampler_calibration_is_skipped_not_waited_for():
-    from scaling_study.calibrate import _sampler_ceilings
+    from scaling_study.run.calibrate import _sampler_ceilings
 
     slow = {"env_id": "FrozenLake-v1", "step_cost": {"seconds": 30, "mode": "sleep"}}
     found = _sampler_ceilings._function({"1xsync@30000ms-sleep": slow}, 0.5)  # the task's body, no Ray

@@ -1,4 +1,4 @@
-"""The iteration model (analysis/model.py): hand-worked predictions and recovery of known parameters."""
+"""The iteration model (core/model.py): hand-worked predictions and recovery of known parameters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from scaling_study.analysis import model
+from scaling_study.core import model
 
 KNOWN = model.Params(a=1e-3, b=1e-4, q=3e-4, w=5e-4, learn=1e-4, sync0=0.01, sync_per_runner=0.005,
                      other0=0.02, other_per_runner=0.002)

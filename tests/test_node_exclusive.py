@@ -3,7 +3,7 @@ arithmetic, with answers worked by hand."""
 
 import pytest
 
-from scaling_study.node_exclusive import decide, pad_bundles
+from scaling_study.run.node_exclusive import decide, pad_bundles
 
 ONE_CPU = {"num_env_runners": 0, "num_cpus_for_main_process": 0.5, "num_cpus_per_learner": 0.5}  # 0.5 CPU
 THREE_CPU = {"num_env_runners": 2}  # main 1 + 2 runners x 1
@@ -61,8 +61,8 @@ def test_bundles_bigger_than_a_node_are_refused():
 
 
 def test_a_node_exclusive_trial_asks_ray_for_its_bundles_plus_padding_strictly_packed():
-    from scaling_study.spec import parse_spec, trial_params
-    from scaling_study.sweep import resources_for
+    from scaling_study.core.spec import parse_spec, trial_params
+    from scaling_study.run.sweep import resources_for
 
     plan = decide(None, True, [4.0, 4.0], [THREE_CPU])
     params = trial_params(parse_spec({"name": "t", "env": {"id": "CartPole-v1"},

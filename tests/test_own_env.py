@@ -18,8 +18,8 @@ import pytest
 import yaml
 from ray_processes import REPO, own_ray_temp_dir
 
-from scaling_study import env_imports
-from scaling_study.spec import SpecError, parse_spec
+from scaling_study.core import env_imports
+from scaling_study.core.spec import SpecError, parse_spec
 
 CORRIDOR = "examples.envs.corridor:Corridor-v0"
 SCALING_CLI = str(Path(sys.executable).parent / "scaling-study")  # the console script, as a user runs it
@@ -109,20 +109,20 @@ def test_mlflow_options_are_those_of_tunes_callback():
 
     from ray.air.integrations.mlflow import MLflowLoggerCallback
 
-    from scaling_study.tracking import MLFLOW_KEYS
+    from scaling_study.core.tracking_spec import MLFLOW_KEYS
 
     assert set(MLFLOW_KEYS) == set(inspect.signature(MLflowLoggerCallback).parameters)
 
 
 def test_where_results_are_sent_is_not_part_of_the_experiment(tmp_path):
-    from scaling_study.resume import _same_experiment
+    from scaling_study.run.resume import _same_experiment
 
     stored = parse_spec({**SMALL}).to_dict()
     assert _same_experiment(json.loads(json.dumps(stored)), parse_spec({**SMALL, "tracking": {"tensorboard": False}}))
 
 
 def test_tensorboard_gets_numbers_and_keeps_its_groups():
-    from scaling_study.tracking import scalars_only
+    from scaling_study.run.tracking import scalars_only
 
     row = {"scaling": {"env_steps_per_s": 812.5, "warmup": False, "node_ids": ["a", "b"], "nodes": 1},
            "env_runners": {"episode_return_mean": 0.2}, "hostname": "h", "training_iteration": 3}
@@ -133,7 +133,7 @@ def test_tensorboard_gets_numbers_and_keeps_its_groups():
 def test_trial_names_say_the_settings():
     from types import SimpleNamespace
 
-    from scaling_study.trial_names import TrialNames, settings_words
+    from scaling_study.core.trial_names import TrialNames, settings_words
 
     params = {"point": "num_env_runners=2, num_envs_per_env_runner=4, step_cost=0.002/sleep", "repeat": 1}
     assert settings_words(params) == "runners=2_envs=4_step_cost=0.002-sleep"
@@ -160,7 +160,7 @@ def test_a_worker_that_cannot_see_the_source_imports_ray_s_copy(tmp_path, monkey
     def where_the_env_comes_from() -> tuple[str, str]:
         import gymnasium
 
-        from scaling_study.envs import make_env
+        from scaling_study.run.envs import make_env
 
         env = make_env({"id": "Corridor-v0", "imports": ["examples.envs.corridor"]})
         space = str(env.observation_space)

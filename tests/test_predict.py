@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling_study.analysis import model
 from scaling_study.analysis.command import analyze_command
 from scaling_study.analysis.predict import Machine, runner_counts
 from scaling_study.cli import main
+from scaling_study.core import model
 
 KNOWN = model.Params(a=1e-3, b=1e-4, q=3e-4, w=5e-4, learn=2e-4, sync0=0.01, sync_per_runner=0.005,
                      other0=0.02, other_per_runner=0.002)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaling_study.progress import CLEAR_LINE, Throttle, iteration_line, trial_seconds_left
+from scaling_study.run.progress import CLEAR_LINE, Throttle, iteration_line, trial_seconds_left
 
 TINY = {
     "name": "progress",

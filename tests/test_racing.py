@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from race_sweep import FAST, REPEATS, SLOW, SLOW_STEP_S, interval, trials
 
-from scaling_study.racing import points_to_prune
+from scaling_study.run.racing import points_to_prune
 
 
 def test_one_seed_each_prunes_a_point_whose_interval_lies_below_the_best_seeds():
@@ -71,7 +71,7 @@ def test_a_clearly_slower_point_is_not_run_again(race_sweep, tmp_path):
 
 
 def test_the_searcher_hands_out_rounds_and_leaves_pruned_points_out(tmp_path):
-    from scaling_study.racing import RacingSearcher
+    from scaling_study.run.racing import RacingSearcher
 
     params = [{"point": point, "repeat": repeat} for point in ("fast", "slow") for repeat in range(3)]
     searcher = RacingSearcher(params, todo=list(range(6)), exp_dir=tmp_path)

@@ -15,7 +15,7 @@ import yaml
 from fault_injection import EnvRunnerKiller
 from ray_processes import REPO
 
-from scaling_study.ledger import finished_trials
+from scaling_study.run.ledger import finished_trials
 
 pytestmark = pytest.mark.ray
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from ray_processes import end_processes, processes_naming
 
-from scaling_study.ledger import finished_trials
+from scaling_study.run.ledger import finished_trials
 
 pytestmark = pytest.mark.ray
 

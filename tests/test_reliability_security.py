@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scaling_study import provenance
+from scaling_study.run import provenance
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 DANGEROUS = {
@@ -38,7 +38,7 @@ def test_no_string_reaches_eval_exec_a_shell_or_an_unsafe_loader():
 
 
 def test_experiment_files_are_read_with_safe_load(tmp_path):
-    from scaling_study.spec import SpecError, load_spec
+    from scaling_study.core.spec import SpecError, load_spec
 
     sentinel = tmp_path / "pwned"
     evil = tmp_path / "evil.yaml"
@@ -100,7 +100,7 @@ def local_ray():
     ended by pid at teardown (the ray_tmp pattern, module-scoped so Ray starts once)."""
     from ray_processes import own_ray_temp_dir, processes_naming
 
-    from scaling_study.cluster import start_or_join
+    from scaling_study.run.cluster import start_or_join
 
     with own_ray_temp_dir() as tmp:
         info = start_or_join(None, 1, quiet=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from scaling_study.resume import _same_experiment
-from scaling_study.spec import parse_spec
+from scaling_study.core.spec import parse_spec
+from scaling_study.run.resume import _same_experiment
 
 TINY = {
     "name": "tiny",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scaling_study.sampling_model import (
+from scaling_study.core.sampling_model import (
     Observation,
     WakeUp,
     env_steps_per_s,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaling_study.spec import (
+from scaling_study.core.spec import (
     STOP_KEYS,
     SpecError,
     auto_env_runners,

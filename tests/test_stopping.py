@@ -11,10 +11,10 @@ import math
 import pytest
 from race_sweep import CAP, SLOW, interval, trials, within
 
-from scaling_study.analysis.stats import relative_ci
-from scaling_study.ledger import reached_stop
-from scaling_study.spec import parse_spec
-from scaling_study.stopping import stop_reason
+from scaling_study.core.spec import parse_spec
+from scaling_study.core.stats import relative_ci
+from scaling_study.run.ledger import reached_stop
+from scaling_study.run.stopping import stop_reason
 
 
 def row(measured: int, relative: float, iteration: int = 10) -> dict:
@@ -55,7 +55,7 @@ def test_the_ledger_counts_a_precision_stop_as_finished():
 
 
 def test_a_precision_without_a_cap_is_refused():
-    from scaling_study.errors import SpecError
+    from scaling_study.core.errors import SpecError
 
     base = {"name": "p", "env": "FrozenLake-v1", "search_space": {"num_env_runners": [0]}}
     with pytest.raises(SpecError, match="stop.precision: needs a cap"):

@@ -15,9 +15,9 @@ import pytest
 import yaml
 from ray_processes import REPO, end_processes, own_ray_temp_dir, processes_naming
 
-from scaling_study.rows import FIELDS
-from scaling_study.spec import parse_spec
-from scaling_study.sweep import SweepOptions, run_sweep
+from scaling_study.core.rows import FIELDS
+from scaling_study.core.spec import parse_spec
+from scaling_study.run.sweep import SweepOptions, run_sweep
 
 pytestmark = pytest.mark.ray
 
@@ -144,7 +144,7 @@ def test_a_sweep_killed_mid_way_resumes_without_losing_finished_trials(tmp_path,
 
 
 def test_only_a_trial_that_met_a_stop_criterion_counts_as_finished():
-    from scaling_study.ledger import reached_stop
+    from scaling_study.run.ledger import reached_stop
 
     stop = {"training_iteration": 3, "env_runners/episode_return_mean": 0.8}
     assert reached_stop({"training_iteration": 3}, stop)

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from scaling_study.errors import UsageError, UserMistake
+from scaling_study.core.errors import UsageError, UserMistake
 
 TRIALS_ERRORED = 1
 USAGE_ERROR = 2
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
-    analyze.add_argument("--out", help="output directory (default: analysis/<experiment name>)")
+    analyze.add_argument("--out", help="output directory (default: reports/<experiment name>)")
 
     predict = commands.add_parser(
         "predict", help="what the iteration model fitted to RESULTS expects on more CPUs or a cluster (not measured)")
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scaling_study.sweep import SweepInterrupted
+    from scaling_study.run.sweep import SweepInterrupted
 
     args = build_parser().parse_args(argv)
     try:
@@ -127,8 +127,8 @@ def _resume_hint(argv: list[str] | None) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from scaling_study.spec import load_spec
-    from scaling_study.sweep import SweepOptions, run_sweep
+    from scaling_study.core.spec import load_spec
+    from scaling_study.run.sweep import SweepOptions, run_sweep
 
     spec = load_spec(args.experiment)
     options = SweepOptions(
@@ -150,7 +150,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _errored_status(exp_dir) -> int:
     """A sweep whose trials errored did not answer its question: say so last, and exit 1."""
-    from scaling_study.sweep import trial_counts
+    from scaling_study.run.sweep import trial_counts
 
     finished, errored = trial_counts(exp_dir)
     if not errored:
@@ -184,12 +184,12 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     import ray
 
-    from scaling_study.calibrate import calibrate
-    from scaling_study.spec import check_env_id
+    from scaling_study.core.spec import check_env_id
+    from scaling_study.run.calibrate import calibrate
 
     check_env_id(args.env, "--env")
     if args.address:
-        from scaling_study.cluster import preflight
+        from scaling_study.run.cluster import preflight
 
         preflight(args.address)  # fails in seconds with one line, where ray.init may hang for minutes
         ray.init(address=args.address, include_dashboard=False, log_to_driver=False)
@@ -206,9 +206,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from scaling_study.resources import local_cpus
-    from scaling_study.spec import grid_points, load_spec
-    from scaling_study.sweep import check_envs  # not check_configs: validate runs without Ray
+    from scaling_study.core.resources import local_cpus
+    from scaling_study.core.spec import grid_points, load_spec
+    from scaling_study.run.sweep import check_envs  # not check_configs: validate runs without Ray
 
     for path in args.experiments:
         spec = load_spec(path)
@@ -223,8 +223,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _show_config(spec, cpus: float) -> str:
     """The PPOConfig each grid point's first repeat builds, as one Python script."""
-    from scaling_study.config_calls import PREAMBLE, as_python, config_calls
-    from scaling_study.spec import trial_params
+    from scaling_study.core.spec import trial_params
+    from scaling_study.run.config_calls import PREAMBLE, as_python, config_calls
 
     firsts = [p for p in trial_params(spec, cpus) if p["repeat"] == 0]
     blocks = [f"# {spec.name}: the PPOConfig of each grid point (repeat r sets debugging(seed={spec.seed} + r))",

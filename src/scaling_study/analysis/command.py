@@ -19,8 +19,8 @@ EXIT_NOTHING = 2
 
 
 def default_out_dir(results_dir: Path) -> Path:
-    """analysis/<experiment-dir-name>, relative to the current directory."""
-    return Path("analysis") / results_dir.resolve().name
+    """reports/<experiment-dir-name>, relative to the current directory."""
+    return Path("reports") / results_dir.resolve().name
 
 
 def analyze_command(results_dir: str, out_dir: str | None) -> int:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import stats
+from scaling_study.core import stats
+
 from .effects import setting_effects
 from .load import Experiment
 

@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scaling_study import rows
-from scaling_study.resources import cpus_needed
-from scaling_study.sampling_model import sampler_key
-from scaling_study.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
-
-from .tune_files import (
+from scaling_study.core import rows
+from scaling_study.core.resources import cpus_needed
+from scaling_study.core.sampling_model import sampler_key
+from scaling_study.core.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
+from scaling_study.core.tune_files import (
     TrialFiles,
     find_trial_dirs,
     read_experiment_state,

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from . import model
+from scaling_study.core import model
+
 from .plots import new_ax, series_colours
 from .predict import SelfCheck, runner_counts
 

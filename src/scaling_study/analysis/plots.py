@@ -14,9 +14,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scaling_study.settings import display_value
-
-from . import stats
+from scaling_study.core import stats
+from scaling_study.core.settings import display_value
 
 PHASE_COLUMNS = [("sample_s", "sampling"), ("learn_s", "learning"), ("sync_s", "weight sync"),
                  ("other_s", "other")]

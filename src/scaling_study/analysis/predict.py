@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import model
+from scaling_study.core import model
+
 from .load import Experiment, NothingToAnalyse, load_experiment
 
 PHASE_COLUMNS = ["sample_s", "learn_s", "sync_s"]

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import stats
+from scaling_study.core import stats
+
 from .figures import FIGURES, per_trial_throughput
 from .findings import Findings
 from .meta import RunInfo

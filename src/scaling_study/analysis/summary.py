@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import stats
+from scaling_study.core import stats
 
 POINT_KEYS = ["point", "num_env_runners", "num_envs_per_env_runner"]
 PHASES = ["sample", "learn", "sync", "other"]

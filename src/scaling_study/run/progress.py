@@ -11,8 +11,8 @@ from typing import Any
 
 from ray.tune import Callback
 
-from scaling_study.metrics import lifetime_env_steps
-from scaling_study.rows import GROUP
+from scaling_study.core.rows import GROUP
+from scaling_study.run.metrics import lifetime_env_steps
 
 DONE_STATES = ("TERMINATED", "ERROR")
 QUIET_INTERVAL_S = 10.0

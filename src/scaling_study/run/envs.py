@@ -14,7 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from scaling_study.env_imports import import_in_worker
+from scaling_study.core.env_imports import import_in_worker
 
 ENV_NAME = "scaling_study_env"
 

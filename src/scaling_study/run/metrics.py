@@ -21,7 +21,7 @@ from ray.rllib.utils.metrics import (
     TIMERS,
 )
 
-from scaling_study.rows import ScalingRow
+from scaling_study.core.rows import ScalingRow
 
 PHASE_TIMERS = {"sample_s": ENV_RUNNER_SAMPLING_TIMER, "learn_s": LEARNER_UPDATE_TIMER, "sync_s": SYNCH_WORKER_WEIGHTS_TIMER}
 

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import ray
 
-from scaling_study.errors import UsageError
-from scaling_study.hosts import all_on_this_machine, is_this_machine
+from scaling_study.core.errors import UsageError
+from scaling_study.run.hosts import all_on_this_machine, is_this_machine
 
 CONNECT_TIMEOUT_S = 5.0
 """TCP connect to the GCS port: a dead host or a dropped packet fails here, well within 30 s."""
@@ -139,7 +139,7 @@ def preflight(address: str) -> Preflight:
         raise ClusterError(f"RAY_AUTH_MODE=token but no Ray authentication token was found: put {TOKEN_HOW}")
     env = {**os.environ, "RAY_gcs_rpc_server_connect_timeout_s": "5", "RAY_gcs_rpc_server_reconnect_timeout_s": "5"}
     try:
-        done = subprocess.run([sys.executable, "-m", "scaling_study.cluster", "probe", f"{host}:{port}"], env=env,
+        done = subprocess.run([sys.executable, "-m", "scaling_study.run.cluster", "probe", f"{host}:{port}"], env=env,
                               capture_output=True, text=True, timeout=RPC_TIMEOUT_S + 10)
         answer = json.loads(done.stdout.strip().splitlines()[-1])
     except (subprocess.TimeoutExpired, ValueError, IndexError):

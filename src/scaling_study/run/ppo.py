@@ -12,8 +12,8 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.connectors.env_to_module import FlattenObservations
 from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
-from scaling_study.config_calls import Name, config_calls, env_config
-from scaling_study.metrics import PerIterationTimers
+from scaling_study.run.config_calls import Name, config_calls, env_config
+from scaling_study.run.metrics import PerIterationTimers
 
 __all__ = ["build_config", "env_config", "one_hot_observations"]
 

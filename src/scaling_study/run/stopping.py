@@ -4,7 +4,7 @@
 
 ends a trial once the 95% interval of its median env steps/s over its measured (non-warmup) iterations
 lies within +-5% of that median, after at least `MIN_MEASURED_ITERATIONS`; the other keys stay caps.
-Within one trial the iterations are the samples (across trials the seed is the unit: analysis/stats.py).
+Within one trial the iterations are the samples (across trials the seed is the unit: core/stats.py).
 The trial itself writes the interval into each row (`scaling/relative_ci`, `scaling/measured_iterations`),
 so the rule is a pure function of one row: the Tune stopper, the ledger and a test all apply it alike.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from ray.tune.stopper import Stopper
 
-from scaling_study.rows import GROUP
+from scaling_study.core.rows import GROUP
 
 PRECISION = "precision"
 MIN_MEASURED_ITERATIONS = 3

@@ -17,8 +17,8 @@ from typing import Any
 
 from ray.tune import Callback
 
-from scaling_study.layout import LEDGER, SET_ASIDE
-from scaling_study.stopping import stop_reason
+from scaling_study.core.layout import LEDGER, SET_ASIDE
+from scaling_study.run.stopping import stop_reason
 
 TRIAL_FILES = ("params.json", "result.json", "progress.csv", "error.txt")
 

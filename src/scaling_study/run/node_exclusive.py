@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scaling_study.resources import cpus_needed
-from scaling_study.settings import resolve
+from scaling_study.core.resources import cpus_needed
+from scaling_study.core.settings import resolve
 
 SPREADING = ("SPREAD", "STRICT_SPREAD")
 """Strategies that ask for a trial's bundles on different nodes: such a trial cannot hold just one."""

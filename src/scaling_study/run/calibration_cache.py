@@ -18,7 +18,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from scaling_study.provenance import _version, cpu_model, write_json
+from scaling_study.run.provenance import _version, cpu_model, write_json
 
 CACHE_ENV = "SCALING_STUDY_CACHE_DIR"
 
@@ -36,7 +36,7 @@ PER_TRIAL = ("seed", "repeat", "trial_index", "point", "trial_timeout_s", "warmu
 
 def method_digest() -> str:
     """calibrate.py's source, hashed: a cached calibration is reused only by the method that measured it."""
-    from scaling_study import calibrate
+    from scaling_study.run import calibrate
 
     return hashlib.sha256(Path(calibrate.__file__).read_bytes()).hexdigest()[:16]
 
@@ -69,7 +69,7 @@ def calibration(env_config: dict[str, Any], trial_params: list[dict[str, Any]] |
     The result's `cache` entry says which (`hit`), where the file is, and when it was measured."""
     import ray
 
-    from scaling_study import calibrate
+    from scaling_study.run import calibrate
 
     key = cache_key(env_config, [n for n in ray.nodes() if n.get("Alive")], trial_params)
     path = cache_path(key)

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scaling_study import layout
-from scaling_study.errors import UsageError
-from scaling_study.ledger import finished_trials, set_aside_unfinished
-from scaling_study.spec import ExperimentSpec
+from scaling_study.core import layout
+from scaling_study.core.errors import UsageError
+from scaling_study.core.spec import ExperimentSpec
+from scaling_study.run.ledger import finished_trials, set_aside_unfinished
 
 
 def stored_spec(exp_dir: Path) -> dict[str, Any] | None:

@@ -17,16 +17,16 @@ from typing import Any
 
 import yaml
 
-from scaling_study.env_imports import (
+from scaling_study.core.env_imports import (
     EnvImportError,
     check_module_names,
     import_in_driver,
     modules_to_import,
     registered_name,
 )
-from scaling_study.errors import SpecError
-from scaling_study.resources import cpus_needed
-from scaling_study.settings import (
+from scaling_study.core.errors import SpecError
+from scaling_study.core.resources import cpus_needed
+from scaling_study.core.settings import (
     ALIASES,
     DEFAULTS,
     SETTINGS,
@@ -35,7 +35,7 @@ from scaling_study.settings import (
     positive_int,
     positive_number,
 )
-from scaling_study.tracking import parse_tracking
+from scaling_study.core.tracking_spec import parse_tracking
 
 TOP_LEVEL_KEYS = (
     "name", "description", "env", "search_space", "fixed", "repeats", "stop", "warmup_iterations",
@@ -74,7 +74,7 @@ class ExperimentSpec:
     env_imports: list[str] = field(default_factory=list)
     """Modules imported (in the driver and every worker) before the env is made: they register envs."""
     tracking: dict[str, Any] = field(default_factory=dict)
-    """Extra Tune logger callbacks (tensorboard, wandb, mlflow): see scaling_study.tracking."""
+    """Extra Tune logger callbacks (tensorboard, wandb, mlflow): see scaling_study.run.tracking."""
     fixed: dict[str, Any] = field(default_factory=dict)
     """Settings held constant across the grid."""
     repeats: int = 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from scaling_study.settings import resolve
+from scaling_study.core.settings import resolve
 
 RESOURCE_SETTINGS = (
     "num_env_runners", "num_cpus_per_env_runner", "num_learners", "num_cpus_per_learner", "num_cpus_for_main_process",

@@ -6,8 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from scaling_study.errors import UsageError
-from scaling_study.hosts import all_on_this_machine
+from scaling_study.core.errors import UsageError
+from scaling_study.run.hosts import all_on_this_machine
 
 URI_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "az://", "hdfs://", "file://", "memory://", "mock://")
 # File system types that every node of a cluster can mount (per /proc/mounts).

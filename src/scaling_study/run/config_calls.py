@@ -12,8 +12,8 @@ import pprint
 from dataclasses import dataclass
 from typing import Any
 
-from scaling_study import envs
-from scaling_study.settings import SETTINGS
+from scaling_study.core.settings import SETTINGS
+from scaling_study.run import envs
 
 # Settings go to the AlgorithmConfig method their `section` names, in this order.
 CONFIG_SECTIONS = ("env_runners", "learners", "resources", "training", "fault_tolerance")
@@ -65,9 +65,9 @@ def config_calls(params: dict[str, Any]) -> list[Call]:
 PREAMBLE = """from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
-from scaling_study import envs
-from scaling_study.metrics import PerIterationTimers
-from scaling_study.ppo import one_hot_observations
+from scaling_study.run import envs
+from scaling_study.run.metrics import PerIterationTimers
+from scaling_study.run.ppo import one_hot_observations
 
 envs.register()  # the env creator, under the name below"""
 

@@ -9,12 +9,12 @@ from typing import Any
 import ray
 from ray import tune
 
-from scaling_study import envs, ppo
-from scaling_study.analysis.stats import relative_ci
-from scaling_study.deadline import Deadline, TrialTimeout
-from scaling_study.metrics import lifetime_env_steps, scaling_metrics
-from scaling_study.resources import cpus_needed
-from scaling_study.rows import GROUP
+from scaling_study.core.resources import cpus_needed
+from scaling_study.core.rows import GROUP
+from scaling_study.core.stats import relative_ci
+from scaling_study.run import envs, ppo
+from scaling_study.run.deadline import Deadline, TrialTimeout
+from scaling_study.run.metrics import lifetime_env_steps, scaling_metrics
 
 # Keys the inner Algorithm (itself a Tune Trainable) fills for itself; Tune fills them again for the
 # trial, so they are dropped to keep one truth. `time_this_iter_s` stays: it is the iteration's own

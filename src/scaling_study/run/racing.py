@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 from ray.tune.search import Searcher
 
-from scaling_study import layout
-from scaling_study.analysis import stats
-from scaling_study.rows import GROUP
-from scaling_study.stopping import metric
+from scaling_study.core import layout, stats
+from scaling_study.core.rows import GROUP
+from scaling_study.run.stopping import metric
 
 
 def _trial_intervals(per_seed: list[np.ndarray]) -> list[tuple[float, float, float]]:
@@ -157,8 +156,8 @@ class RacingSearcher(Searcher):
 
 def finished_rates(exp_dir: Path) -> dict[int, list[float]]:
     """Measured rates of the trials the ledger lists as finished (what a resumed race already knows)."""
-    from scaling_study.analysis.tune_files import read_trial
-    from scaling_study.ledger import finished_trials
+    from scaling_study.core.tune_files import read_trial
+    from scaling_study.run.ledger import finished_trials
 
     return {index: measured_rates(read_trial(Path(exp_dir) / name).rows)
             for index, name in finished_trials(exp_dir).items()}

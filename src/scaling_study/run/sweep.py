@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaling_study import layout, node_exclusive, storage
-from scaling_study.errors import SpecError, UsageError
-from scaling_study.resources import cpus_needed, local_cpus
-from scaling_study.spec import ExperimentSpec, points_that_do_not_fit, trial_params
-from scaling_study.tracking import check_trackers_ready
+from scaling_study.core import layout
+from scaling_study.core.errors import SpecError, UsageError
+from scaling_study.core.resources import cpus_needed, local_cpus
+from scaling_study.core.spec import ExperimentSpec, points_that_do_not_fit, trial_params
+from scaling_study.run import node_exclusive, storage
+from scaling_study.run.tracking import check_trackers_ready
 
 
 @dataclass
@@ -65,7 +66,7 @@ def resources_for(config: dict[str, Any]):
     """The trial's placement group, as RLlib itself would request it for this PPO config."""
     from ray.rllib.algorithms.ppo import PPO
 
-    from scaling_study import ppo
+    from scaling_study.run import ppo
 
     return PPO.default_resource_request(ppo.build_config(config))
 
@@ -88,8 +89,8 @@ def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) ->
 def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
     """Build each grid point's env once, before Ray starts: an `env.config` gymnasium refuses would
     otherwise surface as a traceback from calibration's Ray task. Needs gymnasium only, not Ray."""
-    from scaling_study import envs
-    from scaling_study.config_calls import env_config
+    from scaling_study.run import envs
+    from scaling_study.run.config_calls import env_config
 
     for config in {repr(c): c for c in map(env_config, trial_params(spec, cluster_cpus))}.values():
         try:
@@ -108,7 +109,7 @@ def check_configs(spec: ExperimentSpec, cluster_cpus: float) -> None:
     validate a point only on reaching it, and a refusal then ends the sweep mid-way in a traceback."""
     import logging
 
-    from scaling_study import ppo
+    from scaling_study.run import ppo
 
     check_envs(spec, cluster_cpus)
     points = {params["point"]: params for params in trial_params(spec, cluster_cpus)}
@@ -134,13 +135,13 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
     `concurrency` (node_exclusive.Concurrency) says how many at once and what each holds."""
     from ray import tune
 
-    from scaling_study.stopping import ScalingStopper
-    from scaling_study.tracking import sweep_callbacks
-    from scaling_study.trial import run_trial
-    from scaling_study.trial_names import TrialNames
+    from scaling_study.core.trial_names import TrialNames
+    from scaling_study.run.stopping import ScalingStopper
+    from scaling_study.run.tracking import sweep_callbacks
+    from scaling_study.run.trial import run_trial
 
     if spec.prune:  # racing: a searcher hands out the trials a round of repeats at a time
-        from scaling_study.racing import RacingSearcher, finished_rates
+        from scaling_study.run.racing import RacingSearcher, finished_rates
 
         space, search = {}, {"search_alg": RacingSearcher(params, todo, exp_dir, finished_rates(exp_dir)),
                              "num_samples": len(todo)}
@@ -180,9 +181,9 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     """
     import ray
 
-    from scaling_study import cluster
-    from scaling_study.ray_logs import RayLog
-    from scaling_study.resume import trials_to_run
+    from scaling_study.run import cluster
+    from scaling_study.run.ray_logs import RayLog
+    from scaling_study.run.resume import trials_to_run
 
     exp_dir = experiment_dir(options, spec)
     joining = check_results_path(exp_dir, options)
@@ -218,7 +219,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
 
 def own_env_runtime(spec: ExperimentSpec) -> dict[str, Any] | None:
     """The job's runtime_env that ships the env modules of your own to every worker (env_imports.py)."""
-    from scaling_study import env_imports
+    from scaling_study.core import env_imports
 
     modules = env_imports.modules_to_import(spec.env_id, spec.env_imports)
     return env_imports.runtime_env(env_imports.import_in_driver(modules))
@@ -231,7 +232,7 @@ def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
     storage.check_writable(exp_dir)
     if not options.address:
         return False
-    from scaling_study import cluster
+    from scaling_study.run import cluster
 
     # Bounded: ray.init alone may retry a bad address for minutes.
     nodes = cluster.preflight(options.address).nodes
@@ -242,7 +243,7 @@ def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
 def accept(spec: ExperimentSpec, exp_dir: Path, cluster_cpus: float, options: SweepOptions) -> bool:
     """Every grid point fits (or pending is allowed), RLlib accepts its config, and the directory holds
     this experiment or none; True to resume it."""
-    from scaling_study.resume import decide_resume
+    from scaling_study.run.resume import decide_resume
 
     check_fit(spec, cluster_cpus, options.allow_pending)
     check_configs(spec, cluster_cpus)
@@ -261,8 +262,8 @@ def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str
                       argv: list[str] | None, concurrency, recalibrate: bool = False) -> None:
     """provenance.json (kept from the first run when resuming) and calibration.json (measured once per
     machine, env and versions: calibration_cache.py)."""
-    from scaling_study import calibration_cache, provenance
-    from scaling_study.config_calls import env_config
+    from scaling_study.run import calibration_cache, provenance
+    from scaling_study.run.config_calls import env_config
 
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         record = provenance.collect(spec.to_dict(), info.to_dict(), argv, concurrency.to_dict())
@@ -283,8 +284,8 @@ class SweepInterrupted(Exception):
 def _raise_if_interrupted(exp_dir: Path, grid, todo: list[int], params: list[dict[str, Any]]) -> None:
     """Trials neither in the ledger nor errored nor pruned (racing) were cut short: Tune marks them
     TERMINATED on Ctrl-C, so the ledger, not Tune's status, says what finished."""
-    from scaling_study.ledger import finished_trials
-    from scaling_study.racing import pruned_trials
+    from scaling_study.run.ledger import finished_trials
+    from scaling_study.run.racing import pruned_trials
 
     finished = finished_trials(exp_dir)
     errored = {result.config["trial_index"] for result in grid if result.error is not None}
@@ -308,9 +309,9 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
 
 
 def _print_summary(exp_dir: Path) -> None:
-    from scaling_study.analysis.tune_files import find_trial_dirs, read_trial
-    from scaling_study.progress import throughput_table
-    from scaling_study.rows import GROUP
+    from scaling_study.core.rows import GROUP
+    from scaling_study.core.tune_files import find_trial_dirs, read_trial
+    from scaling_study.run.progress import throughput_table
 
     rows = []
     for trial_dir in find_trial_dirs(exp_dir):
@@ -332,8 +333,8 @@ def _print_summary(exp_dir: Path) -> None:
 def trial_counts(exp_dir: Path) -> tuple[int, int]:
     """(finished, errored) trials of the experiment. A resume sets the directories of unfinished trials
     aside, errored ones included, so the errored are those of the latest run."""
-    from scaling_study.analysis.tune_files import find_trial_dirs, read_trial
-    from scaling_study.ledger import finished_trials
+    from scaling_study.core.tune_files import find_trial_dirs, read_trial
+    from scaling_study.run.ledger import finished_trials
 
     errored = sum(read_trial(d).error_text is not None for d in find_trial_dirs(exp_dir))
     return len(finished_trials(exp_dir)), errored

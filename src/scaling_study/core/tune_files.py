@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scaling_study import layout
+from scaling_study.core import layout
 
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.csv"
@@ -136,7 +136,7 @@ def _trial_facts(state: dict | None) -> dict[str, dict]:
 
 
 def read_finished_ledger(experiment: Path) -> set[str]:
-    """Trial directories the suite recorded as finished (scaling_study.ledger writes the file the moment
+    """Trial directories the suite recorded as finished (scaling_study.run.ledger writes the file the moment
     a trial meets its stop criterion, where Tune saves its experiment state only every so often)."""
     try:
         lines = (experiment / layout.LEDGER).read_text().splitlines()

@@ -14,9 +14,9 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from scaling_study.envs import make_env
-from scaling_study.provenance import cpu_model
-from scaling_study.sampling_model import sampler_key
+from scaling_study.core.sampling_model import sampler_key
+from scaling_study.run.envs import make_env
+from scaling_study.run.provenance import cpu_model
 
 
 def raw_step_rate(env_config: dict[str, Any], seconds: float = 1.0) -> float:
@@ -124,7 +124,7 @@ def bare_runner_sample(params: dict[str, Any], vector_steps: int,
     import torch
     from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
 
-    from scaling_study import envs, ppo
+    from scaling_study.run import envs, ppo
 
     envs.register()
     config = ppo.build_config({**params, "num_env_runners": 0})

@@ -1,0 +1,1 @@
+"""The pure layer: imports nothing from Ray, and nothing of the package outside core/."""

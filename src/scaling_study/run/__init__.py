@@ -1,0 +1,1 @@
+"""The running layer: what touches Ray, Tune and RLlib. Imports core/, never analysis/."""
