@@ -123,7 +123,7 @@ def test_experiment_files_expand_as_the_suite_expands_them():
 
     for name in ("grid6.yaml", "harness_tax.yaml"):
         grid = read_grid(SPECS / name)
-        suite = trial_params(load_spec(SPECS / name), cluster_cpus=2)
+        suite = trial_params(load_spec(SPECS / name), node_cpus=2)
         keys = ("num_env_runners", "num_envs_per_env_runner")
         assert [tuple(p[k] for k in keys) for p in grid.points] == [tuple(p[k] for k in keys) for p in suite]
     assert read_grid(SPECS / "grid6.yaml").axes == {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2, 4]}
@@ -148,7 +148,7 @@ def test_bare_config_matches_the_suites_config():
 
     spec = SPECS / "harness_tax.yaml"
     bare = build_config(read_grid(spec).points[0])
-    suite = ppo.build_config(trial_params(load_spec(spec), cluster_cpus=2)[0])
+    suite = ppo.build_config(trial_params(load_spec(spec), node_cpus=2)[0])
     for key in ("num_env_runners", "num_envs_per_env_runner", "train_batch_size_per_learner", "minibatch_size",
                 "num_epochs", "num_learners", "num_cpus_per_env_runner", "seed", "framework_str", "lr", "gamma",
                 "rollout_fragment_length", "gym_env_vectorize_mode"):

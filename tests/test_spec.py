@@ -10,7 +10,7 @@ import yaml
 from scaling_study.core.spec import (
     STOP_KEYS,
     SpecError,
-    auto_env_runners,
+    auto_candidates,
     grid_points,
     load_spec,
     parse_spec,
@@ -45,7 +45,7 @@ def test_shipped_experiments_load_and_start_with_a_header(path):
     spec = load_spec(path)
     assert spec.name == path.stem
     assert path.read_text().startswith("#"), "each experiment starts with a comment: what, how long, expect"
-    assert grid_points(spec, cluster_cpus=2)
+    assert grid_points(spec, node_cpus=2)
 
 
 def test_course_words_are_stored_under_current_names():
@@ -76,7 +76,7 @@ def test_rllib_setting_at_top_level_says_where_it_belongs():
         (minimal(search_space={"num_env_runners": []}), "empty grid"),
         (minimal(search_space={}), "expected at least one axis"),
         (minimal(search_space={"num_env_runners": 2}), "expected a list of values to sweep"),
-        (minimal(search_space={"num_envs_per_env_runner": "auto"}), "'auto' is only for num_env_runners"),
+        (minimal(search_space={"num_epochs": "auto"}), "'auto' is only for num_env_runners"),
         (minimal(fixed={"num_epochs": "three"}), "fixed.num_epochs: expected a whole number >= 1, got 'three'"),
         (minimal(fixed={"num_epochs": True}), "fixed.num_epochs: expected a whole number >= 1, got True"),
         (minimal(fixed={"fcnet_hiddens": []}), "fixed.fcnet_hiddens: expected a non-empty list"),
@@ -114,29 +114,56 @@ def test_yaml_is_never_evaluated(tmp_path):
     assert not Path("pwned").exists()
 
 
-def test_auto_runners_cover_powers_of_two_and_the_most_that_fits():
-    assert auto_env_runners({}, cluster_cpus=2) == [0, 1]
-    assert auto_env_runners({}, cluster_cpus=6) == [0, 1, 2, 4, 5]
-    assert auto_env_runners({}, cluster_cpus=9) == [0, 1, 2, 4, 8]
-    assert auto_env_runners({"num_cpus_per_env_runner": 2}, cluster_cpus=9) == [0, 1, 2, 4]
+def test_auto_candidates_go_past_the_reservation_to_twice_the_cores():
+    # Worked by hand from the rule: 0-4, then doubling, up to the first value >= 2 x cores.
+    assert auto_candidates("num_env_runners", cores=1) == [0, 1, 2]
+    assert auto_candidates("num_env_runners", cores=2) == [0, 1, 2, 3, 4]
+    assert auto_candidates("num_env_runners", cores=3) == [0, 1, 2, 3, 4, 8]
+    assert auto_candidates("num_env_runners", cores=9) == [0, 1, 2, 3, 4, 8, 16, 32]
+    assert auto_candidates("num_env_runners", cores=9, cap=5) == [0, 1, 2, 3, 4]
+    assert auto_candidates("num_envs_per_env_runner", cores=2) == [1, 2, 4, 8, 16, 32, 64]
+    assert auto_candidates("num_envs_per_env_runner", cores=2, cap=10) == [1, 2, 4, 8]
 
 
-def test_auto_expands_per_point_and_everything_fits():
+def test_auto_lists_every_candidate_with_a_fitted_reservation_and_the_reference():
     spec = parse_spec(minimal(search_space={"num_env_runners": "auto", "num_envs_per_env_runner": [1, 8]}))
-    points = grid_points(spec, cluster_cpus=4)
+    points = grid_points(spec, node_cpus=2)
     assert [(p["num_env_runners"], p["num_envs_per_env_runner"]) for p in points] == [
-        (0, 1), (1, 1), (2, 1), (3, 1), (0, 8), (1, 8), (2, 8), (3, 8)]
-    assert points_that_do_not_fit(spec, cluster_cpus=4) == []
+        (0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (0, 8), (1, 8), (2, 8), (3, 8), (4, 8)]
+    # 2 CPUs: the main process keeps 1, the runners share the other one (1/2, 1/3, 1/4 each).
+    assert [p.get("num_cpus_per_env_runner") for p in points[:5]] == [None, None, 0.5, 0.3333, 0.25]
+    assert points[2]["num_cpus_for_main_process"] == 1.0
+    assert points_that_do_not_fit(spec, node_cpus=2) == []
 
 
-def test_points_that_do_not_fit_are_listed():
-    spec = parse_spec(minimal(search_space={"num_env_runners": [0, 1, 2, 4]}))
-    assert points_that_do_not_fit(spec, cluster_cpus=2) == [("num_env_runners=2", 3), ("num_env_runners=4", 5)]
+def test_the_reference_point_is_added_when_the_grid_lacks_it():
+    spec = parse_spec(minimal(search_space={"num_env_runners": "auto", "num_envs_per_env_runner": [4]}))
+    points = grid_points(spec, node_cpus=2)
+    assert (points[-1]["num_env_runners"], points[-1]["num_envs_per_env_runner"]) == (2, 1)
+    labels = [p["point"] for p in trial_params(spec, node_cpus=2) if p["reference"]]
+    assert labels == ["num_env_runners=2, num_envs_per_env_runner=1"]
+
+
+def test_a_reservation_the_file_writes_is_honoured_and_can_fail_to_fit():
+    spec = parse_spec(minimal(search_space={"num_env_runners": [0, 1, 2, 4]}, fixed={"num_cpus_per_env_runner": 1}))
+    assert points_that_do_not_fit(spec, node_cpus=2) == [("num_env_runners=2", 3), ("num_env_runners=4", 5)]
+    listed = parse_spec(minimal(search_space={"num_env_runners": [0, 1, 2, 4]}))
+    assert points_that_do_not_fit(listed, node_cpus=2) == []  # fitted: 4 runners x 0.25 + 1
+
+
+@pytest.mark.parametrize("axis, expected", [
+    ({"num_env_runners": {"auto": {"max": 0}}}, "auto.max: expected a whole number >= 1"),
+    ({"num_env_runners": {"auto": {"most": 3}}}, "expected auto or {auto: {max: N}}"),
+    ({"num_epochs": "auto"}, "'auto' is only for num_env_runners or num_envs_per_env_runner"),
+    ({"num_env_runners": "auto", "num_envs_per_env_runner": "auto"}, "'auto' on one setting at a time"),
+])
+def test_bad_auto_is_one_line(axis, expected):
+    assert expected in error_of(minimal(search_space=axis))
 
 
 def test_trial_params_are_plain_values_per_repeat():
     spec = parse_spec(minimal(repeats=2, seed=7, fixed={"num_epochs": 2}, env={"id": "FrozenLake-v1", "config": {"is_slippery": False}}))
-    params = trial_params(spec, cluster_cpus=2)
+    params = trial_params(spec, node_cpus=2)
     assert len(params) == 4
     first = params[0]
     assert first["num_env_runners"] == 0 and first["num_epochs"] == 2

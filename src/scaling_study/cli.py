@@ -206,27 +206,32 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from scaling_study.core.cores import granted_cores
     from scaling_study.core.resources import local_cpus
     from scaling_study.core.spec import grid_points, load_spec
     from scaling_study.run.sweep import check_envs  # not check_configs: validate runs without Ray
 
+    cores = granted_cores()
+    for warning in cores.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for path in args.experiments:
         spec = load_spec(path)
         cpus = local_cpus(spec.num_cpus)
         check_envs(spec, cpus)
-        points = len(grid_points(spec, cpus))
-        print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) with {cpus:g} local CPUs)")
+        points = len(grid_points(spec, cpus, cores.granted))
+        print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) on "
+              f"{cores.describe()}, a local Ray of {cpus:g} CPU{'' if cpus == 1 else 's'})")
         if args.show_config:
-            print(_show_config(spec, cpus))
+            print(_show_config(spec, cpus, cores.granted))
     return 0
 
 
-def _show_config(spec, cpus: float) -> str:
+def _show_config(spec, cpus: float, cores: int) -> str:
     """The PPOConfig each grid point's first repeat builds, as one Python script."""
     from scaling_study.core.spec import trial_params
     from scaling_study.run.config_calls import PREAMBLE, as_python, config_calls
 
-    firsts = [p for p in trial_params(spec, cpus) if p["repeat"] == 0]
+    firsts = [p for p in trial_params(spec, cpus, cores) if p["repeat"] == 0]
     blocks = [f"# {spec.name}: the PPOConfig of each grid point (repeat r sets debugging(seed={spec.seed} + r))",
               PREAMBLE]
     for number, params in enumerate(firsts, start=1):

@@ -7,14 +7,19 @@ the sweep actually asks Ray for (see `sweep.resources_for`).
 
 from __future__ import annotations
 
-import os
+import math
 from typing import Any
 
+from scaling_study.core.cores import granted_cores
 from scaling_study.core.settings import resolve
 
 RESOURCE_SETTINGS = (
     "num_env_runners", "num_cpus_per_env_runner", "num_learners", "num_cpus_per_learner", "num_cpus_for_main_process",
 )
+CPU_SETTINGS = ("num_cpus_per_env_runner", "num_cpus_per_learner", "num_cpus_for_main_process")
+"""The settings that make up a trial's CPU reservation; a file that sets none gets one fitted to its node."""
+RAY_CPU_UNIT = 1e-4
+"""Ray counts resources in units of 1e-4: a fitted reservation is rounded down to it, so it still fits."""
 
 
 def cpus_needed(settings: dict[str, Any]) -> float:
@@ -34,7 +39,31 @@ def cpus_needed(settings: dict[str, Any]) -> float:
     return main + s["num_env_runners"] * s["num_cpus_per_env_runner"] + learners
 
 
+def fitted_reservation(settings: dict[str, Any], node_cpus: float) -> dict[str, float]:
+    """The CPU settings that make a trial of `settings` fit a node of `node_cpus` CPUs, or {} when it
+    needs none: the file set a reservation (honoured as written), its learners are remote, or RLlib's
+    default (1 CPU for the main process + 1 per env runner) already fits.
+
+    A PPO trial samples, then learns: its runners and its main process seldom run at once, so the
+    reservation need not be what a trial uses. Fitted, the main process (which learns) holds 1 CPU, or
+    half the node's when it has fewer than 2, and the env runners share the rest equally.
+    """
+    if any(settings.get(name) is not None for name in CPU_SETTINGS):
+        return {}
+    s = resolve(settings, RESOURCE_SETTINGS)
+    runners = s["num_env_runners"]
+    if s["num_learners"] or cpus_needed(settings) <= node_cpus or runners == 0:
+        return {}
+    main = min(1.0, node_cpus / 2)
+    per_runner = math.floor((node_cpus - main) / runners / RAY_CPU_UNIT) * RAY_CPU_UNIT
+    per_runner = round(per_runner, 4)
+    if per_runner <= 0:
+        return {}  # more runners than Ray can count CPUs for: refused later as not fitting
+    return {"num_cpus_for_main_process": main, "num_cpus_per_learner": main, "num_cpus_per_env_runner": per_runner}
+
+
 def local_cpus(requested: float | None) -> float:
-    """Logical CPUs a local Ray will have: what was asked for, else every core."""
-    return float(requested) if requested else float(os.cpu_count() or 1)
+    """Logical CPUs a local Ray will have: what was asked for, else the cores this process is granted
+    (core/cores.py: CPU affinity, cgroups, SLURM), which Ray 2.60 alone would overcount."""
+    return float(requested) if requested else float(granted_cores().granted)
 

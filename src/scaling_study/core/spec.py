@@ -3,7 +3,7 @@
 Everything here runs before Ray starts, so a mistake in a file costs the user one line and no wait:
 
     spec = load_spec("experiments/frozenlake.yaml")     # raises SpecError with one readable line
-    params = trial_params(spec, cluster_cpus=2)          # one dict per trial (grid x repeats)
+    params = trial_params(spec, node_cpus=2)             # one dict per trial (grid x repeats)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from scaling_study.core.env_imports import (
     registered_name,
 )
 from scaling_study.core.errors import SpecError
-from scaling_study.core.resources import cpus_needed
+from scaling_study.core.resources import cpus_needed, fitted_reservation
 from scaling_study.core.settings import (
     ALIASES,
     DEFAULTS,
@@ -56,6 +56,13 @@ STOP_KEYS = {
 }
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 AUTO = "auto"
+AUTO_SETTINGS = ("num_env_runners", "num_envs_per_env_runner")
+"""The settings `auto` explores (run/explore.py): in a file, `auto` or `{auto: {max: N}}`."""
+ENVS_AUTO_MAX = 64
+"""Where `num_envs_per_env_runner: auto` stops at the latest (1, 2, 4, ... 64), unless capped lower."""
+REFERENCE = {"num_env_runners": 2, "num_envs_per_env_runner": 1}
+"""RLlib's own PPO default parallelism (PPOConfig: num_env_runners=2, one env each): run beside `auto`
+as a named reference point, so the report can say what the best setting gains over it."""
 
 
 @dataclass
@@ -67,8 +74,8 @@ class ExperimentSpec:
     env_id: str
     """Gymnasium env id, e.g. FrozenLake-v1, or 'module:EnvId' for an env a module of yours registers."""
     search_space: dict[str, Any] | list[dict[str, Any]]
-    """Grid axes (setting -> list of values, or 'auto' for num_env_runners), or an explicit list of
-    points (each a mapping of settings) when a full grid is not wanted."""
+    """Grid axes (setting -> list of values, or `auto` / `{auto: {max: N}}` for num_env_runners or
+    num_envs_per_env_runner), or an explicit list of points (each a mapping of settings)."""
     env_config: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments passed to gymnasium.make."""
     env_imports: list[str] = field(default_factory=list)
@@ -145,6 +152,10 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
     fixed = _parse_settings(raw.get("fixed") or {}, source, "fixed", as_axes=False)
     space = _parse_space(_require(raw, "search_space", source), source)
     swept = set(space) if isinstance(space, dict) else set(space[0])
+    autos = [k for k, v in space.items() if not isinstance(v, list)] if isinstance(space, dict) else []
+    if len(autos) > 1:
+        raise SpecError(f"{source}: search_space.{autos[1]}: 'auto' on one setting at a time (also on {autos[0]}); "
+                        f"expected a list of values for one of them")
     if env_step_cost is not None:
         if "step_cost" in fixed or "step_cost" in swept:
             raise SpecError(f"{source}: env.step_cost: also set under fixed or search_space; keep one")
@@ -267,10 +278,11 @@ def _current_name(key: Any, block: dict, source: str, where: str) -> str:
 
 
 def _parse_axis(name: str, value: Any, source: str, key_path: str) -> Any:
-    if value == AUTO:
-        if name != "num_env_runners":
-            raise SpecError(f"{source}: {key_path}: 'auto' is only for num_env_runners; expected a list of values")
-        return AUTO
+    if value == AUTO or (isinstance(value, dict) and AUTO in value):
+        if name not in AUTO_SETTINGS:
+            raise SpecError(f"{source}: {key_path}: 'auto' is only for {' or '.join(AUTO_SETTINGS)}; "
+                            f"expected a list of values")
+        return _parse_auto(value, source, key_path)
     if not isinstance(value, list):
         raise SpecError(f"{source}: {key_path}: expected a list of values to sweep (e.g. [1, 2, 4]), got {value!r}")
     if not value:
@@ -281,6 +293,30 @@ def _parse_axis(name: str, value: Any, source: str, key_path: str) -> Any:
     if len({repr(v) for v in values}) != len(values):
         raise SpecError(f"{source}: {key_path}: a value is listed twice; expected distinct values")
     return values
+
+
+def _parse_auto(value: Any, source: str, key_path: str) -> Any:
+    """`auto`, or `{auto: {max: N}}` with N >= 1 (kept in the file's shape: provenance and resume compare it)."""
+    if value == AUTO:
+        return AUTO
+    options = value[AUTO]
+    if set(value) != {AUTO} or not isinstance(options, dict) or set(options) != {"max"}:
+        raise SpecError(f"{source}: {key_path}: expected auto or {{auto: {{max: N}}}}, got {value!r}")
+    if positive_int(options["max"]) is not None:
+        raise SpecError(f"{source}: {key_path}.auto.max: expected a whole number >= 1, got {options['max']!r}")
+    return {AUTO: {"max": options["max"]}}
+
+
+def auto_axis(spec: ExperimentSpec) -> tuple[str, int | None] | None:
+    """(setting, cap) of the grid's `auto` axis, or None when every axis is a list."""
+    if isinstance(spec.search_space, list):
+        return None
+    for name, value in spec.search_space.items():
+        if value == AUTO:
+            return name, None
+        if isinstance(value, dict):
+            return name, value[AUTO]["max"]
+    return None
 
 
 def _check_value(name: str, value: Any, source: str, key_path: str) -> None:
@@ -361,31 +397,59 @@ def _kind(value: Any) -> str:
 # ---------------------------------------------------------------- the grid
 
 
-def auto_env_runners(settings: dict[str, Any], cluster_cpus: float) -> list[int]:
-    """0, 1, 2, 4, ... env runners, and the most that fits, for a point whose other settings are given."""
-    fits = [r for r in range(0, 1025) if cpus_needed({**settings, "num_env_runners": r}) <= cluster_cpus]
-    if not fits:
-        return [0]  # refused later with the usual message, naming the CPUs it needs
-    most = fits[-1]
-    series = [0] + [2**k for k in range(11) if 2**k <= most]
-    return series if series[-1] == most else [*series, most]
+def auto_candidates(setting: str, cores: float, cap: int | None = None) -> list[int]:
+    """The values `auto` may try, in order. Env runners: 0, 1, 2, 3, 4, then doubling, up to the first
+    that is at least twice the granted `cores` (a trial past that would hold two runners per core).
+    Envs per runner: 1, 2, 4, ... up to ENVS_AUTO_MAX. `cap` (`{auto: {max: N}}`) stops them sooner."""
+    if setting == "num_env_runners":
+        values, limit = [0, 1, 2, 3, 4], max(1, 2 * int(cores))
+        while values[-1] < limit:
+            values.append(values[-1] * 2)
+        values = values[:next(i for i, v in enumerate(values) if v >= limit) + 1]
+    else:
+        values = [2**k for k in range(11) if 2**k <= ENVS_AUTO_MAX]
+    return [v for v in values if cap is None or v <= cap]
 
 
-def grid_points(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any]]:
-    """The settings of every grid point (fixed merged in), in file order, 'auto' resolved."""
+def _with_reservation(point: dict[str, Any], node_cpus: float) -> dict[str, Any]:
+    return {**point, **fitted_reservation(point, node_cpus)}
+
+
+def grid_points(spec: ExperimentSpec, node_cpus: float, cores: float | None = None) -> list[dict[str, Any]]:
+    """The settings of every grid point (fixed merged in), in file order, CPU reservations fitted to a
+    node of `node_cpus` CPUs where the file sets none. An `auto` axis lists every candidate it may
+    try on `cores` granted cores (default: node_cpus), then RLlib's default as a reference point; the
+    sweep runs candidates in order until adding stops paying (run/explore.py). Under a reservation the
+    file wrote, candidates that cannot fit are left out."""
     if isinstance(spec.search_space, list):
-        return [{**spec.fixed, **point} for point in spec.search_space]
-    axes = {k: v for k, v in spec.search_space.items() if v != AUTO}
-    auto = [k for k, v in spec.search_space.items() if v == AUTO]
+        return [_with_reservation({**spec.fixed, **point}, node_cpus) for point in spec.search_space]
+    auto = auto_axis(spec)
+    axes = {k: v for k, v in spec.search_space.items() if auto is None or k != auto[0]}
     points = []
     for combo in itertools.product(*axes.values()):
         base = {**spec.fixed, **dict(zip(axes, combo, strict=True))}
-        if not auto:
-            points.append(base)
+        if auto is None:
+            points.append(_with_reservation(base, node_cpus))
             continue
-        for runners in auto_env_runners(base, cluster_cpus):
-            points.append({**base, "num_env_runners": runners})
+        setting, cap = auto
+        candidates = [_with_reservation({**base, setting: v}, node_cpus)
+                      for v in auto_candidates(setting, cores or node_cpus, cap)]
+        fitting = [p for p in candidates if cpus_needed(p) <= node_cpus]
+        points.extend(fitting or candidates[:1])  # none fits: the first is refused with the usual message
+    if auto is not None:
+        reference = _with_reservation({**spec.fixed, **REFERENCE}, node_cpus)
+        if cpus_needed(reference) <= node_cpus and not any(_same_settings(p, reference, spec) for p in points):
+            points.append(reference)
     return points
+
+
+def _same_settings(a: dict[str, Any], b: dict[str, Any], spec: ExperimentSpec) -> bool:
+    return all(a.get(k) == b.get(k) for k in {*swept_settings(spec), *REFERENCE})
+
+
+def is_reference(point: dict[str, Any]) -> bool:
+    """Is this point RLlib's default parallelism (REFERENCE)?"""
+    return all(point.get(k, DEFAULTS.get(k)) == v for k, v in REFERENCE.items())
 
 
 def swept_settings(spec: ExperimentSpec) -> list[str]:
@@ -396,13 +460,31 @@ def swept_settings(spec: ExperimentSpec) -> list[str]:
 def point_label(point: dict[str, Any], spec: ExperimentSpec) -> str:
     """The swept settings of a point, e.g. 'num_env_runners=2, num_envs_per_env_runner=4'. For display
     only: the analysis reads a point's settings from params.json, never from this label."""
-    return ", ".join(f"{key}={display_value(point[key])}" for key in swept_settings(spec))
+    keys = swept_settings(spec)
+    if auto_axis(spec) is not None:
+        keys = [*keys, *(k for k in REFERENCE if k not in keys)]  # the reference point differs there
+    return ", ".join(f"{key}={display_value(point.get(key, DEFAULTS.get(key)))}" for key in keys)
 
 
-def trial_params(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, Any]]:
+def series_label(point: dict[str, Any], spec: ExperimentSpec) -> str | None:
+    """The `auto` series a point belongs to: its settings on the other swept axes ("" when `auto` is the
+    only axis), or None for a grid without `auto` and for the reference point outside the grid."""
+    auto = auto_axis(spec)
+    if auto is None:
+        return None
+    others = [k for k in swept_settings(spec) if k != auto[0]]
+    if any(point.get(k) not in spec.search_space[k] for k in others):
+        return None
+    return ", ".join(f"{k}={display_value(point[k])}" for k in others)
+
+
+def trial_params(spec: ExperimentSpec, node_cpus: float, cores: float | None = None) -> list[dict[str, Any]]:
     """One plain dict per trial (grid point x repeat): what Tune stores as the trial's params.json."""
     params = []
-    for point in grid_points(spec, cluster_cpus):
+    for point in grid_points(spec, node_cpus, cores):
+        auto = auto_axis(spec)
+        explore = {} if auto is None else {"auto_series": series_label(point, spec), "auto_setting": auto[0],
+                                           "reference": is_reference(point)}
         for repeat in range(spec.repeats):
             params.append({
                 **{k: v for k, v in DEFAULTS.items() if k not in point},
@@ -415,14 +497,15 @@ def trial_params(spec: ExperimentSpec, cluster_cpus: float) -> list[dict[str, An
                 "point": point_label(point, spec),
                 "warmup_iterations": spec.warmup_iterations,
                 "trial_timeout_s": spec.trial_timeout_s,
+                **explore,
             })
     return params
 
 
-def points_that_do_not_fit(spec: ExperimentSpec, cluster_cpus: float) -> list[tuple[str, float]]:
-    """(label, CPUs needed) for every grid point a cluster of `cluster_cpus` cannot hold."""
+def points_that_do_not_fit(spec: ExperimentSpec, node_cpus: float, cores: float | None = None) -> list[tuple[str, float]]:
+    """(label, CPUs needed) for every grid point a node of `node_cpus` cannot hold."""
     return [
         (point_label(p, spec), cpus_needed(p))
-        for p in grid_points(spec, cluster_cpus)
-        if cpus_needed(p) > cluster_cpus
+        for p in grid_points(spec, node_cpus, cores)
+        if cpus_needed(p) > node_cpus
     ]

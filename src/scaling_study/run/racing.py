@@ -22,51 +22,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from ray.tune.search import Searcher
 
-from scaling_study.core import layout, stats
+from scaling_study.core import layout
+from scaling_study.core.adaptive import points_to_prune
 from scaling_study.core.rows import GROUP
 from scaling_study.run.stopping import metric
-
-
-def _trial_intervals(per_seed: list[np.ndarray]) -> list[tuple[float, float, float]]:
-    return [stats.median_ci(values) for values in per_seed]
-
-
-def points_to_prune(per_point: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
-    """Points clearly below the best, each with the evidence: `per_point` maps a point to one array of
-    measured env steps/s per finished seed. Points without a measured seed are never pruned."""
-    measured = {p: [np.asarray(s, dtype=float) for s in seeds if len(s)] for p, seeds in per_point.items()}
-    measured = {p: seeds for p, seeds in measured.items() if seeds}
-    if len(measured) < 2:
-        return {}
-    estimates = {p: stats.seed_median_ci(seeds) for p, seeds in measured.items()}
-    best = max(estimates, key=lambda p: estimates[p][0])
-    pruned = {}
-    for point, seeds in measured.items():
-        if point == best:
-            continue
-        evidence = _evidence(seeds, measured[best], estimates[point], estimates[best])
-        if evidence is not None:
-            pruned[point] = {"best": best, "seeds": len(seeds), **evidence}
-    return pruned
-
-
-def _evidence(seeds, best_seeds, estimate, best_estimate) -> dict[str, Any] | None:
-    """Why `seeds` lie clearly below `best_seeds`, or None when they do not (or it cannot be told)."""
-    if len(seeds) >= stats.MIN_SEEDS_FOR_CI and len(best_seeds) >= stats.MIN_SEEDS_FOR_CI:
-        high, best_low = estimate[2], best_estimate[1]
-        rule = "95% interval over seeds below the best point's"
-    else:
-        highs = [ci[2] for ci in _trial_intervals(seeds)]
-        lows = [ci[1] for ci in _trial_intervals(best_seeds)]
-        high, best_low = max(highs), min(lows)  # NaN when a seed has one measured iteration: unknown
-        rule = "best seed's interval over iterations below the best point's worst seed's"
-    if not (np.isfinite(high) and np.isfinite(best_low) and high < best_low):
-        return None
-    return {"rule": rule, "high": float(high), "best_low": float(best_low),
-            "env_steps_per_s": float(estimate[0]), "best_env_steps_per_s": float(best_estimate[0])}
 
 
 def read_pruned(exp_dir: Path) -> dict[str, dict[str, Any]]:
