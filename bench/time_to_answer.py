@@ -28,10 +28,12 @@ FULL_FLAGS = ("--cold-processes", "--recalibrate")  # the suite as it answered b
 
 
 def fast_copy(source: Path, target_dir: Path) -> Path:
-    """`source` with stop: {precision: PRECISION, its own stop as caps} and prune: true, same name."""
+    """`source` with stop: {precision: PRECISION, its own stop as caps} and prune: true, same name. A file
+    with an `auto` axis keeps prune off: auto stops adding on its own (run/explore.py)."""
     raw = yaml.safe_load(Path(source).read_text())
     raw["stop"] = {"precision": PRECISION, **raw["stop"]}
-    raw["prune"] = True
+    axes = raw["search_space"].values() if isinstance(raw.get("search_space"), dict) else []
+    raw["prune"] = not any(not isinstance(values, list) for values in axes)
     target = Path(target_dir) / f"fast-{Path(source).name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(f"# precision + racing copy of {relative(source)}\n" + yaml.safe_dump(raw, sort_keys=False))

@@ -109,7 +109,7 @@ def test_stamp_names_experiment_machine_ray_and_date():
 def test_plots_draw_on_a_given_ax():
     experiment = load_experiment(SUITE)
     summary = build_summary(experiment.iterations, experiment.trials, 50_000.0, grid=experiment.grid)
-    for draw in (lambda ax: plots.plot_throughput_vs_cpus(summary, experiment.grid, ax=ax),
+    for draw in (lambda ax: plots.plot_throughput_vs_runners(summary, experiment.grid, ax=ax),
                  lambda ax: plots.plot_heatmap(summary, ax=ax)):
         ax = Figure().add_subplot()
         assert draw(ax) is ax and ax.has_data()

@@ -51,4 +51,4 @@ def test_analyze_writes_the_report_of_a_real_suite_run(tmp_path, capsys):
     assert capsys.readouterr().out.strip().endswith("report.html")
     report = (tmp_path / "report.md").read_text()
     assert "Fastest: num_env_runners=" in report and "Physical limit" in report
-    assert {"summary.csv", "trials.csv", "report.html", "throughput_vs_cpus.png"} <= {p.name for p in tmp_path.iterdir()}
+    assert {"summary.csv", "trials.csv", "report.html", "throughput_vs_runners.png"} <= {p.name for p in tmp_path.iterdir()}

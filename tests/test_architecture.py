@@ -81,7 +81,7 @@ def test_scaling_metrics_fill_exactly_the_row_contract():
     result = {"num_env_steps_sampled_lifetime": 1500, "time_this_iter_s": 2.0,
               "timers": {"env_runner_sampling_timer": 1.5, "learner_update_timer": 0.4,
                          "synch_env_connectors": 0.0, "synch_weights": 0.05}}
-    facts = {"setup_s": 3.0, "startup_s": 4.0, "warm_process": False, "cpus": 2, "warmup": False,
+    facts = {"setup_s": 3.0, "startup_s": 4.0, "warm_process": False, "cpus": 2, "cores": 2, "warmup": False,
              "trial_started_at": 10.0, "iter_ended_at": 15.0, "nodes": 1, "node_ids": ["n"],
              "env_runner_restarts": 0, "degraded": False, "measured_iterations": 1, "relative_ci": float("nan")}
     scaling = scaling_metrics(result, previous_lifetime_steps=500, **facts)

@@ -212,7 +212,8 @@ def test_time_to_answer_copies_the_file_with_precision_and_racing(tmp_path):
     from scaling_study.core.spec import load_spec
 
     copy = load_spec(fast_copy(REPO / "experiments" / "frozenlake.yaml", tmp_path))
-    assert copy.name == "frozenlake" and copy.prune is True
+    assert copy.name == "frozenlake" and copy.prune is False  # auto stops adding on its own
+    assert load_spec(fast_copy(REPO / "experiments" / "slow_simulator.yaml", tmp_path)).prune is True
     assert copy.stop == {"precision": PRECISION, "training_iteration": 6}  # the file's own stop stays, as a cap
 
 

@@ -13,7 +13,7 @@ from .summary import phase_seconds
 
 # File name -> what the figure shows, in report order.
 FIGURES = {
-    "throughput_vs_cpus": "Throughput vs CPUs, a line per envs per runner, 95% CI bands, physical limit",
+    "throughput_vs_runners": "Throughput vs env runners (cores each trial held), a line per envs per runner, 95% CI bands, physical limit",
     "heatmap": "Throughput on the env runners x envs per runner grid",
     "speedup": "Speedup vs CPUs with the ideal line and the Amdahl fit",
     "phases": "Seconds per iteration in each phase, per point",
@@ -37,7 +37,7 @@ def write_figures(iterations: pd.DataFrame, trials: pd.DataFrame, summary: pd.Da
     ordered = summary.set_index("point")
     measured = iterations[~iterations["warmup"]]
     axes = {
-        "throughput_vs_cpus": plots.plot_throughput_vs_cpus(summary, grid),
+        "throughput_vs_runners": plots.plot_throughput_vs_runners(summary, grid),
         "heatmap": plots.plot_heatmap(summary),
         "speedup": plots.plot_speedup(summary, grid, findings.amdahl, findings.amdahl_origin),
         "phases": plots.plot_phases(phase_seconds(measured).reindex(ordered.index)),

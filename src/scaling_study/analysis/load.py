@@ -22,7 +22,9 @@ from scaling_study.core.settings import ALIASES, DEFAULTS, display_value, names_
 from scaling_study.core.tune_files import (
     TrialFiles,
     find_trial_dirs,
+    read_configs,
     read_experiment_state,
+    read_explored,
     read_finished_ledger,
     read_ledger,
     read_pruned_points,
@@ -85,6 +87,10 @@ class Experiment:
     warnings: list[str] = field(default_factory=list)
     pruned: dict[str, dict] = field(default_factory=dict)
     """Points racing stopped running (`prune: true`), by label, with the evidence (scaling_study/pruned.json)."""
+    explored: dict[str, dict] = field(default_factory=dict)
+    """What `auto` tried per series and why it stopped (scaling_study/explored.json)."""
+    configs: dict = field(default_factory=dict)
+    """Each point's PPOConfig as copyable Python (scaling_study/configs.json)."""
 
 
 class NothingToAnalyse(Exception):
@@ -120,16 +126,31 @@ def resolve_params(params: dict) -> dict:
     return resolve(params, PARALLEL_SETTINGS)
 
 
-def sampling_cpus(p: dict, params: dict | None = None) -> float:
-    """What the physical limit multiplies the one-core raw env rate by: the CPUs that step envs (the
-    env runners', or the main process's one when there are none). A simulator that sleeps (a simulated
-    step cost in `sleep` mode) needs no core while it waits, so there it is the envs that wait at once:
-    one per runner, or all of a runner's envs when they are vectorized `async`."""
+def sampling_cpus(p: dict, params: dict | None = None, cores: float | None = None) -> float:
+    """What the physical limit multiplies the one-core raw env rate by: the cores that step envs at once.
+    With no env runners, the main process's one. With runners, one each, up to the cores the trial held
+    (`cores`: a PPO trial's main process is idle while its runners sample, so they may use every core);
+    where the cores are unknown (foreign directories), the CPUs the runners reserve. A simulator that
+    sleeps (a step cost in `sleep` mode) needs no core while it waits, so there it is the envs that
+    wait at once: one per runner, or all of a runner's envs when they are vectorized `async`."""
     params = params or {}
     if (params.get("step_cost") or {}).get("mode") == "sleep":
         at_once = p["num_envs_per_env_runner"] if params.get("gym_env_vectorize_mode") == "async" else 1
         return max(p["num_env_runners"], 1) * at_once
-    return p["num_env_runners"] * p["num_cpus_per_env_runner"] if p["num_env_runners"] else 1
+    if not p["num_env_runners"]:
+        return 1
+    if cores is not None and np.isfinite(cores):
+        return min(p["num_env_runners"], cores)
+    return p["num_env_runners"] * p["num_cpus_per_env_runner"]
+
+
+def trial_cores(result_rows: list[dict]) -> float | None:
+    """The cores the trial held (`scaling/cores` of its first row that has it), or None (foreign, older)."""
+    for row in result_rows:
+        value = pd.to_numeric(lookup(row, rows.flat_key("cores")), errors="coerce")
+        if pd.notna(value):
+            return float(value)
+    return None
 
 
 def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -> dict:
@@ -146,7 +167,7 @@ def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -
         "sampler_key": sampler_key(resolved["num_envs_per_env_runner"], params.get("gym_env_vectorize_mode"),
                                    params.get("step_cost")),
         "cpus_reserved": cpus_needed(params),
-        "sampling_cpus": sampling_cpus(resolved, params),
+        "sampling_cpus": sampling_cpus(resolved, params, trial_cores(files.rows)),
         "repeat": params.get("repeat"),
         "seed": params.get("seed"),
         "suite_point": params.get("point"),
@@ -218,7 +239,7 @@ def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     it["cpus"] = it["s_cpus"].fillna(it["cpus_reserved"])
     it["env_runner_restarts"] = it["s_env_runner_restarts"].fillna(it["rllib_env_runner_restarts"])
     for name in ("sample_s", "learn_s", "sync_s", "setup_s", "startup_s", "trial_started_at", "iter_ended_at",
-                 "nodes", "node_ids", "relative_ci"):
+                 "nodes", "node_ids", "relative_ci", "cores"):
         it[name] = it[scaling_column(name)]  # this suite's alone: NaN for foreign directories
     it["warm_process"] = it["s_warm_process"].map(parse_bool, na_action="ignore")
     declared = it["s_warmup"].map(parse_bool, na_action="ignore")
@@ -263,6 +284,7 @@ def summarise_trials(trials: pd.DataFrame, it: pd.DataFrame) -> pd.DataFrame:
         "startup_s": grouped["startup_s"].first(),
         "warm_process": grouped["warm_process"].first(),
         "cpus": grouped["cpus"].first(),
+        "cores": grouped["cores"].first(),
         "nodes": grouped["nodes"].max(),
         "phases_measured": grouped["phases_measured"].all(),
         "hostname": grouped["hostname"].first(),
@@ -342,4 +364,5 @@ def load_experiment(path: str | Path) -> Experiment:
     provenance, calibration = read_suite_files(experiment)
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
     return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
-                      provenance, calibration, warnings, read_pruned_points(experiment))
+                      provenance, calibration, warnings, read_pruned_points(experiment), read_explored(experiment),
+                      read_configs(experiment))

@@ -7,6 +7,8 @@ from datetime import date
 
 import pandas as pd
 
+from scaling_study.core.cores import Cores
+
 from .load import Experiment
 
 
@@ -24,8 +26,11 @@ class RunInfo:
 
 def machine_text(provenance: dict, trials: pd.DataFrame) -> str:
     machine = provenance.get("machine") or {}
+    granted = (provenance.get("cluster") or {}).get("cores") or {}
     if machine.get("cpu_model") or machine.get("cpu_count"):
         cores = f", {machine['cpu_count']} cores" if machine.get("cpu_count") else ""
+        if granted.get("granted"):
+            cores = f", {Cores(**granted).describe()}"
         nodes = (provenance.get("cluster") or {}).get("nodes")
         cluster = f", {nodes} nodes" if nodes and nodes > 1 else ""
         return f"{machine.get('cpu_model') or 'unknown CPU'}{cores}{cluster}"

@@ -72,39 +72,53 @@ def cpu_ticks(ax: Axes, summary: pd.DataFrame) -> None:
     ax.minorticks_off()
 
 
-def plot_throughput_vs_cpus(summary: pd.DataFrame, grid: list[str], ax: Axes | None = None) -> Axes:
-    """Median env steps/s vs CPUs, a line (with its 95% CI band) per setting other than the runner
-    count; each line's physical limit dashed in its colour when calibrated and on scale, else named."""
+def runner_ticks(ax: Axes, summary: pd.DataFrame) -> None:
+    """A tick at each measured env runner count, labelled with the cores its trials held (or, for results
+    that do not record cores, the CPUs they reserved)."""
+    labels = {}
+    for runners, points in summary.groupby("num_env_runners"):
+        cores = points["cores"].dropna() if "cores" in points else pd.Series(dtype=float)
+        held = (f"{cores.max():g} core{'' if cores.max() == 1 else 's'}" if len(cores)
+                else f"{points['cpus'].max():g} CPUs reserved")
+        labels[runners] = f"{runners:g}\n({held})"
+    ax.set_xticks(list(labels), list(labels.values()))
+    ax.minorticks_off()
+
+
+def plot_throughput_vs_runners(summary: pd.DataFrame, grid: list[str], ax: Axes | None = None) -> Axes:
+    """Median env steps/s vs env runners, a line (with its 95% CI band) per setting other than the runner
+    count, each tick labelled with the cores the trials held; each line's physical limit dashed in its
+    colour when calibrated and on scale, else named."""
     ax = ax or new_ax()
     series = series_of(summary, grid)
     top = float(summary["env_steps_per_s_ci_high"].fillna(summary["env_steps_per_s"]).max())
     off_scale = []
     for name, colour in series_colours(series).items():
-        line = summary[series == name].sort_values("cpus")
-        ax.plot(line["cpus"], line["env_steps_per_s"], "o-", color=colour, label=name)
-        ax.fill_between(line["cpus"], line["env_steps_per_s_ci_low"], line["env_steps_per_s_ci_high"],
+        line = summary[series == name].sort_values(["num_env_runners", "cpus"])
+        ax.plot(line["num_env_runners"], line["env_steps_per_s"], "o-", color=colour, label=name)
+        ax.fill_between(line["num_env_runners"], line["env_steps_per_s_ci_low"], line["env_steps_per_s_ci_high"],
                         color=colour, alpha=0.2, linewidth=0)
         limit = line.dropna(subset=["limit_env_steps_per_s"])
         if len(limit) and limit["limit_env_steps_per_s"].max() <= OFF_SCALE * top:
-            ax.plot(limit["cpus"], limit["limit_env_steps_per_s"], "--", color=colour, alpha=0.8)
+            ax.plot(limit["num_env_runners"], limit["limit_env_steps_per_s"], "--", color=colour, alpha=0.8)
         elif len(limit):
             low, high = limit["limit_env_steps_per_s"].min(), limit["limit_env_steps_per_s"].max()
             off_scale.append(f"{low:,.0f}" if low == high else f"{low:,.0f}-{high:,.0f}")
     pruned = summary[summary["pruned"]] if "pruned" in summary else summary.iloc[:0]
     if len(pruned):
-        ax.plot(pruned["cpus"], pruned["env_steps_per_s"], "x", color="crimson", markersize=10,
+        ax.plot(pruned["num_env_runners"], pruned["env_steps_per_s"], "x", color="crimson", markersize=10,
                 label="pruned by racing (fewer seeds)")
     if summary["limit_env_steps_per_s"].notna().any() and len(off_scale) < series.nunique():
         ax.plot([], [], "k--", label="physical limit (raw env rate x what samples at once)")
-    title = "Throughput vs CPUs"
+    title = "Throughput vs env runners"
     if off_scale:
         title += f"\n(physical limit off scale: {', '.join(dict.fromkeys(off_scale))} env steps/s)"
     if needs_log(summary["env_steps_per_s"]):
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0)
-    cpu_ticks(ax, summary)
-    ax.set(xlabel="CPUs reserved per trial (env runners)", ylabel="env steps/s (median, 95% CI)", title=title)
+    runner_ticks(ax, summary)
+    ax.set(xlabel="env runners (cores the trial held)", ylabel="env steps/s (median, 95% CI)", title=title)
     ax.legend(fontsize="small", loc="best")
     ax.grid(alpha=0.3)
     return ax

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from scaling_study.core import stats
+from scaling_study.core.settings import DEFAULTS
+from scaling_study.core.spec import REFERENCE
 
 from .figures import FIGURES, per_trial_throughput
 from .findings import Findings
@@ -145,6 +147,71 @@ def waterfall_blocks(summary: pd.DataFrame) -> list[tuple]:
     ]
 
 
+def reference_row(summary: pd.DataFrame) -> pd.Series | None:
+    """The measured point at RLlib's default parallelism (spec.REFERENCE), or None."""
+    match = pd.Series(True, index=summary.index)
+    for setting, value in REFERENCE.items():
+        column = summary[setting] if setting in summary else pd.Series(DEFAULTS[setting], index=summary.index)
+        match &= column == value
+    rows = summary[match & summary["env_steps_per_s"].notna()]
+    return rows.iloc[0] if len(rows) else None
+
+
+def gain_text(fastest: pd.Series, other: pd.Series, name: str) -> str:
+    ratio = fastest["env_steps_per_s"] / other["env_steps_per_s"]
+    return f"{fmt(ratio, '.2f')}x {name} ({other['point']}, {fmt(other['env_steps_per_s'])} env steps/s)"
+
+
+def cores_held(summary: pd.DataFrame) -> str:
+    cores = summary["cores"].dropna() if "cores" in summary else pd.Series(dtype=float)
+    if cores.empty:
+        return "this machine"
+    low, high = cores.min(), cores.max()
+    count = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+    return f"this machine ({count} core{'' if high == 1 else 's'} per trial)"
+
+
+def lead_blocks(summary: pd.DataFrame, findings: Findings, figures: dict[str, Path], configs: dict) -> list[tuple]:
+    """The first screen: one sentence (the fastest setting, its interval, its gains), one figure, and the
+    PPOConfig chain that trains at that setting here."""
+    fastest = findings.fastest
+    base = summary[summary["baseline"]].iloc[0]
+    reference = reference_row(summary)
+    gains = [gain_text(fastest, base, "the smallest setting")] if base["point"] != fastest["point"] else []
+    if reference is None:
+        gains.append("RLlib's default (2 env runners x 1 env each) was not measured")
+    elif reference["point"] != fastest["point"]:
+        gains.append(gain_text(fastest, reference, "RLlib's default"))
+    else:
+        gains.append("it is RLlib's default parallelism (2 env runners x 1 env each)")
+    sentence = (f"The fastest setting measured on {cores_held(summary)} is {fastest['point']}: "
+                f"{throughput_text(fastest)}; " + "; ".join(gains) + " (ratios of medians).")
+    blocks = [("p", sentence)]
+    if "throughput_vs_runners" in figures:
+        blocks.append(("figure", FIGURES["throughput_vs_runners"], figures["throughput_vs_runners"]))
+    chain = (configs.get("points") or {}).get(fastest["point"])
+    if chain:
+        blocks += [("p", "To train at this setting on this machine (the CPU settings make its placement group "
+                         "fit; the suite's env wrapper and timers are kept, so it is what the trial ran):"),
+                   ("code", f"{configs.get('preamble', '')}\n\n{chain}\n")]
+    else:
+        blocks.append(("p", "No PPOConfig to copy: these results carry no scaling_study/configs.json (a foreign "
+                            "or older directory); `scaling-study validate --show-config FILE` prints one."))
+    return blocks
+
+
+def explored_items(explored: dict[str, dict]) -> list[str]:
+    """A sentence per `auto` series: what it tried, what it left out, and why it stopped."""
+    items = []
+    for series, decision in explored.items():
+        where = f" ({series})" if series else ""
+        left = decision.get("not_tried") or []
+        skipped = f"; not run: {', '.join(map(str, left))}" if left else ""
+        items.append(f"{decision.get('setting')}{where}: tried {', '.join(map(str, decision.get('tried', [])))}"
+                     f"{skipped}; best {decision.get('best')}; {decision.get('why')}.")
+    return items
+
+
 def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | None) -> list[str]:
     fastest, second = findings.fastest, findings.runner_up
     base = summary[summary["baseline"]].iloc[0]
@@ -184,13 +251,18 @@ def racing_items(pruned: dict[str, dict]) -> list[str]:
 
 def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
                   findings: Findings, figures: dict[str, Path], calibration: dict | None,
-                  pruned: dict[str, dict] | None = None) -> list[tuple]:
+                  pruned: dict[str, dict] | None = None, explored: dict[str, dict] | None = None,
+                  configs: dict | None = None) -> list[tuple]:
     analysed = trials["skipped"].isna().sum()
+    items = answer_items(summary, findings, calibration)
+    not_done = [item for item in items if "not done" in item]  # a method that could not run: details
     blocks = [
         ("h1", f"Scaling report: {info.experiment}"),
         ("p", f"{info.machine} | Ray {info.ray_version} | {info.date} | results: {source} | "
               f"{analysed} trial(s) analysed, {len(trials) - analysed} skipped"),
-        ("h2", "Answer"), ("ul", answer_items(summary, findings, calibration)),
+        *lead_blocks(summary, findings, figures, configs or {}),
+        ("h2", "Answer"), ("ul", [item for item in items if item not in not_done]),
+        *([("h2", "How auto explored"), ("ul", explored_items(explored))] if explored else []),
         ("h2", "Warnings"), ("ul", findings.warnings or ["None."]),
         ("h2", "Summary per grid point"),
         ("p", f"Throughput is the median of each seed's median over its measured (non-warmup) iterations, "
@@ -205,13 +277,16 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         ("h2", "Figures"),
     ]
     for name, png in figures.items():
-        blocks.append(("figure", FIGURES[name], png))
+        if name != "throughput_vs_runners":  # on the first screen
+            blocks.append(("figure", FIGURES[name], png))
     shown = trials.reindex(columns=["trial_id", "point", "repeat", "status", "stopped_by", "iterations",
                                     "env_steps_per_s", "nodes", "duration_s", "skipped"])
     shown["env_steps_per_s"] = shown["env_steps_per_s"].map(fmt)
     shown["duration_s"] = shown["duration_s"].map(lambda v: fmt(v, ".1f"))
     blocks += [("h2", "Trials"), ("p", stopping_text(trials)), ("table", shown),
                ("p", "Files: summary.csv (a row per point), trials.csv (a row per trial), figures as PNG and SVG.")]
+    if not_done:
+        blocks += [("h2", "Details: what could not be done"), ("ul", not_done)]
     return blocks
 
 
@@ -232,6 +307,8 @@ def to_markdown(blocks: list[tuple]) -> str:
             out.append("\n".join(f"- {item}" for item in content[0]))
         elif kind == "table":
             out.append(markdown_table(content[0]))
+        elif kind == "code":
+            out.append(f"```python\n{content[0].rstrip()}\n```")
         elif kind == "figure":
             caption, png = content
             out.append(f"![{caption}]({png.name})\n\n{caption} ([SVG]({png.with_suffix('.svg').name}))")
@@ -241,7 +318,7 @@ def to_markdown(blocks: list[tuple]) -> str:
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:0.85em;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}
 th{background:#f3f3f3}img{max-width:100%;height:auto;border:1px solid #eee}figure{margin:1.5em 0}
-figcaption{color:#555;font-size:0.9em}"""
+figcaption{color:#555;font-size:0.9em}pre{background:#f6f6f6;padding:0.8em;overflow-x:auto;font-size:0.85em}"""
 
 
 def data_uri(png: Path) -> str:
@@ -262,6 +339,8 @@ def to_html(blocks: list[tuple], title: str) -> str:
             out.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in content[0]) + "</ul>")
         elif kind == "table":
             out.append(content[0].to_html(index=False, na_rep="", border=0))
+        elif kind == "code":
+            out.append(f"<pre><code>{html.escape(content[0])}</code></pre>")
         elif kind == "figure":
             caption, png = content
             out.append(f"<figure><img src='{data_uri(png)}' alt='{html.escape(caption)}'>"
@@ -272,11 +351,12 @@ def to_html(blocks: list[tuple], title: str) -> str:
 
 def write_report(out_dir: Path, info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
                  findings: Findings, figures: dict[str, Path], calibration: dict | None,
-                 pruned: dict[str, dict] | None = None) -> Path:
+                 pruned: dict[str, dict] | None = None, explored: dict[str, dict] | None = None,
+                 configs: dict | None = None) -> Path:
     """Write summary.csv, trials.csv, report.md, report.html; return the path of report.html."""
     summary.to_csv(out_dir / "summary.csv", index=False)
     trials.to_csv(out_dir / "trials.csv", index=False)
-    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration, pruned)
+    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration, pruned, explored, configs)
     (out_dir / "report.md").write_text(to_markdown(blocks))
     report = out_dir / "report.html"
     report.write_text(to_html(blocks, f"Scaling report: {info.experiment}"))

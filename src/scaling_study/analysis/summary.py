@@ -51,6 +51,7 @@ def point_settings(iterations: pd.DataFrame, trials: pd.DataFrame, grid: list[st
     settings = analysed.groupby("point").agg(
         **{setting: (setting, "first") for setting in grid},
         cpus=("cpus", "max"),
+        cores=("cores", "max"),
         sampling_cpus=("sampling_cpus", "first"),
         repeats=("trial", "size"),
         errored_trials=("errored", "sum"),
@@ -86,7 +87,7 @@ def add_scaling_columns(summary: pd.DataFrame, steps_per_s_per_core: float | Non
 
 # After "point" and the grid's settings (a column each, see `load.Experiment.grid`).
 SUMMARY_COLUMNS = [
-    "cpus", "repeats", "seeds", "env_steps_per_s",
+    "cpus", "cores", "repeats", "seeds", "env_steps_per_s",
     "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share",
     "learn_share", "sync_share", "other_share", "setup_s", "cv", "pct_of_limit", "high_cv",
     "sampling_cpus", "limit_env_steps_per_s", "measured_iterations", "errored_trials", "phases_measured",

@@ -42,6 +42,9 @@ class ScalingRow:
     """The trial ran in a process an earlier trial had already used (Tune's actor reuse)."""
     cpus: float
     """CPUs the trial reserves (`resources.cpus_needed`)."""
+    cores: int
+    """Cores the trial's node grants (core/cores.py, counted in the trial's own process): what the trial
+    held, since trials run one per node at a time."""
     warmup: bool
     """Left out of throughput statistics: an early iteration, or one short of healthy env runners."""
     trial_started_at: float

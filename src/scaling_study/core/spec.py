@@ -153,6 +153,9 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
     space = _parse_space(_require(raw, "search_space", source), source)
     swept = set(space) if isinstance(space, dict) else set(space[0])
     autos = [k for k, v in space.items() if not isinstance(v, list)] if isinstance(space, dict) else []
+    if autos and raw.get("prune"):
+        raise SpecError(f"{source}: prune: true races list axes; search_space.{autos[0]} is 'auto', which stops on "
+                        f"its own once adding no longer pays; expected prune: false or a list of values")
     if len(autos) > 1:
         raise SpecError(f"{source}: search_space.{autos[1]}: 'auto' on one setting at a time (also on {autos[0]}); "
                         f"expected a list of values for one of them")

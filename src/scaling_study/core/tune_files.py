@@ -171,6 +171,16 @@ def read_ledger(experiment: Path) -> dict[str, dict]:
     return entries
 
 
+def read_configs(experiment: Path) -> dict:
+    """{"preamble": imports, "points": {point label: PPOConfig chain}} (scaling_study/configs.json), or {}."""
+    return read_json_file(Path(experiment) / layout.CONFIGS) or {}
+
+
+def read_explored(experiment: Path) -> dict[str, dict]:
+    """What `auto` decided per series (scaling_study/explored.json), by series label."""
+    return read_json_file(Path(experiment) / layout.EXPLORED) or {}
+
+
 def read_pruned_points(experiment: Path) -> dict[str, dict]:
     """Grid points racing stopped running (scaling_study/pruned.json), by point label, with the evidence."""
     return read_json_file(experiment / layout.PRUNED) or {}

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import asdict, dataclass
+import sys
+from dataclasses import asdict, dataclass, field
 
 import ray
 
+from scaling_study.core.cores import granted_cores
 from scaling_study.core.errors import UsageError
 from scaling_study.run.hosts import all_on_this_machine, is_this_machine
 
@@ -33,13 +35,37 @@ class ClusterInfo:
     logical_cpus: float
     """CPUs Ray schedules with: the sum over alive nodes."""
     physical_cpus: int
-    """Cores of this machine (a local Ray, or a cluster whose nodes all run here), else the sum of the
-    nodes' logical CPUs (a cluster's cores cannot be seen from the driver)."""
+    """Cores granted to the sweep (core/cores.py): this process's on a local Ray or a cluster whose nodes
+    all run here, else the sum of what a probe task on each node counted."""
     nodes: int
     node_cpus: list[float]
     """Logical CPUs of each alive node."""
     oversubscribed: bool
     """True when Ray was told of more CPUs than there are cores: timings then share cores."""
+    cores: dict = field(default_factory=dict)
+    """`Cores.to_dict()` of the machine the trials run on (a local Ray), or of the smallest node."""
+    node_cores: list[int] = field(default_factory=list)
+    """Granted cores of each alive node, in the order of `node_cpus`."""
+
+    @property
+    def trial_node_cpus(self) -> float:
+        """CPUs one trial's placement group may hold: a local Ray's, or the smallest node's (trials run one
+        per node at a time, node_exclusive.py)."""
+        nodes = [cpus for cpus in self.node_cpus if cpus > 0]
+        return min(nodes) if self.address and nodes else self.logical_cpus
+
+    @property
+    def trial_cores(self) -> int:
+        """Granted cores of the node a trial runs on (the smallest node's on a cluster)."""
+        nodes = [c for c, cpus in zip(self.node_cores, self.node_cpus, strict=False) if cpus > 0]
+        return min(nodes) if self.address and nodes else self.physical_cpus
+
+    def describe_cores(self) -> str:
+        from scaling_study.core.cores import Cores
+
+        if not self.address:
+            return Cores(**self.cores).describe()
+        return f"{self.trial_cores} core(s) granted on the smallest of {self.nodes} node(s)"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,17 +217,43 @@ def start_or_join(address: str | None, num_cpus: int | None, quiet: bool, runtim
 def describe(address: str | None, requested_cpus: float | None) -> ClusterInfo:
     alive = [n for n in ray.nodes() if n.get("Alive")]
     logical = float(sum(n["Resources"].get("CPU", 0) for n in alive))
-    # A cluster's cores are not visible from here, except when all its nodes run on this machine.
     here = all_on_this_machine([{"ip": n["NodeManagerAddress"], "hostname": n["NodeManagerHostname"]} for n in alive])
-    physical = (os.cpu_count() or 1) if not address or here else int(logical)
+    mine = granted_cores()
+    # A cluster's cores are not visible from the driver: a probe task on each node counts them there.
+    node_cores = [mine.granted] * len(alive) if not address else probe_node_cores([n["NodeID"] for n in alive])
+    physical = mine.granted if not address or here else sum(node_cores)
+    node_cpus = [float(n["Resources"].get("CPU", 0)) for n in alive]
     return ClusterInfo(
         address=address,
         logical_cpus=logical,
         physical_cpus=physical,
         nodes=len(alive),
-        node_cpus=[float(n["Resources"].get("CPU", 0)) for n in alive],
+        node_cpus=node_cpus,
         oversubscribed=logical > physical,
+        cores=mine.to_dict(),
+        node_cores=node_cores,
     )
+
+
+def probe_node_cores(node_ids: list[str], timeout_s: float = 60.0) -> list[int]:
+    """Granted cores of each node, counted by a zero-CPU task pinned to it (it runs even on a node
+    whose CPUs are all held). A node that does not answer in time counts as 0 cores and is warned of."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    @ray.remote(num_cpus=0)
+    def count() -> int:
+        from scaling_study.core.cores import granted_cores
+
+        return granted_cores().granted
+
+    refs = [count.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)).remote()
+            for node_id in node_ids]
+    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout_s)
+    counts = [ray.get(ref) if ref in ready else 0 for ref in refs]
+    if len(ready) < len(refs):
+        print(f"warning: {len(refs) - len(ready)} node(s) did not count their cores within {timeout_s:g} s",
+              file=sys.stderr)
+    return counts
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from scaling_study.core import layout
+from scaling_study.core.cores import granted_cores
 from scaling_study.core.errors import SpecError, UsageError
 from scaling_study.core.resources import cpus_needed, local_cpus
-from scaling_study.core.spec import ExperimentSpec, points_that_do_not_fit, trial_params
+from scaling_study.core.spec import ExperimentSpec, auto_axis, points_that_do_not_fit, trial_params
 from scaling_study.run import node_exclusive, storage
 from scaling_study.run.tracking import check_trackers_ready
 
@@ -75,24 +76,24 @@ def experiment_dir(options: SweepOptions, spec: ExperimentSpec) -> Path:
     return Path(options.storage_path).expanduser().resolve() / (options.name or spec.name)
 
 
-def check_fit(spec: ExperimentSpec, cluster_cpus: float, allow_pending: bool) -> None:
-    too_big = points_that_do_not_fit(spec, cluster_cpus)
+def check_fit(spec: ExperimentSpec, node_cpus: float, cores: int, allow_pending: bool) -> None:
+    too_big = points_that_do_not_fit(spec, node_cpus, cores)
     if too_big and not allow_pending:
         listed = "; ".join(f"{label} needs {cpus:g}" for label, cpus in too_big)
         raise UsageError(
-            f"{spec.source}: {len(too_big)} grid point(s) need more than the {cluster_cpus:g} CPUs Ray has "
+            f"{spec.source}: {len(too_big)} grid point(s) need more than the {node_cpus:g} CPUs Ray has "
             f"({listed}); drop them, or oversubscribe deliberately with --num-cpus N (local Ray), "
             f"or pass --allow-pending on an autoscaling cluster"
         )
 
 
-def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
+def check_envs(spec: ExperimentSpec, node_cpus: float, cores: int | None = None) -> None:
     """Build each grid point's env once, before Ray starts: an `env.config` gymnasium refuses would
     otherwise surface as a traceback from calibration's Ray task. Needs gymnasium only, not Ray."""
     from scaling_study.run import envs
     from scaling_study.run.config_calls import env_config
 
-    for config in {repr(c): c for c in map(env_config, trial_params(spec, cluster_cpus))}.values():
+    for config in {repr(c): c for c in map(env_config, trial_params(spec, node_cpus, cores))}.values():
         try:
             env = envs.make_env(config)
         except Exception as err:
@@ -104,15 +105,15 @@ def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
             raise SpecError(f"{spec.source}: env.id: {problem}")
 
 
-def check_configs(spec: ExperimentSpec, cluster_cpus: float) -> None:
+def check_configs(spec: ExperimentSpec, node_cpus: float, cores: int) -> None:
     """The envs, then every grid point's PPO config as RLlib validates it, before Ray starts: Tune would
     validate a point only on reaching it, and a refusal then ends the sweep mid-way in a traceback."""
     import logging
 
     from scaling_study.run import ppo
 
-    check_envs(spec, cluster_cpus)
-    points = {params["point"]: params for params in trial_params(spec, cluster_cpus)}
+    check_envs(spec, node_cpus, cores)
+    points = {params["point"]: params for params in trial_params(spec, node_cpus, cores)}
     logging.disable(logging.WARNING)  # RLlib's notice that PPO runs on the new API stack
     try:
         for label, params in points.items():
@@ -140,7 +141,13 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
     from scaling_study.run.tracking import sweep_callbacks
     from scaling_study.run.trial import run_trial
 
-    if spec.prune:  # racing: a searcher hands out the trials a round of repeats at a time
+    if auto_axis(spec) is not None:  # auto: candidates in order, until adding stops paying
+        from scaling_study.run.explore import ExploreSearcher
+        from scaling_study.run.racing import finished_rates
+
+        space, search = {}, {"search_alg": ExploreSearcher(params, todo, exp_dir, finished_rates(exp_dir)),
+                             "num_samples": len(todo)}
+    elif spec.prune:  # racing: a searcher hands out the trials a round of repeats at a time
         from scaling_study.run.racing import RacingSearcher, finished_rates
 
         space, search = {}, {"search_alg": RacingSearcher(params, todo, exp_dir, finished_rates(exp_dir)),
@@ -189,17 +196,18 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
     joining = check_results_path(exp_dir, options)
     job_env = own_env_runtime(spec)
     check_trackers_ready(spec.tracking, spec.source)
-    # A local Ray's CPUs are known before it starts; a cluster's only once it is joined.
-    resume = None if joining else accept(spec, exp_dir, local_cpus(options.num_cpus or spec.num_cpus), options)
+    # A local Ray's CPUs and cores are known before it starts; a cluster's only once it is joined.
+    resume = None if joining else accept(spec, exp_dir, local_cpus(options.num_cpus or spec.num_cpus),
+                                         granted_cores().granted, options)
     quiet_tune(options.verbose)
     log = RayLog(None if options.verbose else exp_dir / layout.RAY_LOG, hold=joining)
     try:
-        info = cluster.start_or_join(options.address, options.num_cpus or spec.num_cpus, quiet=not options.verbose,
-                                     runtime_env=job_env)
+        ray_cpus = None if joining else int(local_cpus(options.num_cpus or spec.num_cpus))
+        info = cluster.start_or_join(options.address, ray_cpus, quiet=not options.verbose, runtime_env=job_env)
         if joining:
-            resume = accept(spec, exp_dir, info.logical_cpus, options)
+            resume = accept(spec, exp_dir, info.trial_node_cpus, info.trial_cores, options)
             log.keep()
-        params = trial_params(spec, info.logical_cpus)
+        params = trial_params(spec, info.trial_node_cpus, info.trial_cores)
         concurrency = node_exclusive.decide(options.max_concurrent_trials or spec.max_concurrent_trials, joining,
                                             info.node_cpus, params, info.oversubscribed)
         _print_plan(spec, params, info, exp_dir, resume)
@@ -240,13 +248,13 @@ def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
     return True
 
 
-def accept(spec: ExperimentSpec, exp_dir: Path, cluster_cpus: float, options: SweepOptions) -> bool:
+def accept(spec: ExperimentSpec, exp_dir: Path, node_cpus: float, cores: int, options: SweepOptions) -> bool:
     """Every grid point fits (or pending is allowed), RLlib accepts its config, and the directory holds
     this experiment or none; True to resume it."""
     from scaling_study.run.resume import decide_resume
 
-    check_fit(spec, cluster_cpus, options.allow_pending)
-    check_configs(spec, cluster_cpus)
+    check_fit(spec, node_cpus, cores, options.allow_pending)
+    check_configs(spec, node_cpus, cores)
     return decide_resume(exp_dir, spec, options.restart)
 
 
@@ -260,14 +268,18 @@ def quiet_tune(verbose: bool) -> None:
 
 def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str, Any]], info, resume: bool,
                       argv: list[str] | None, concurrency, recalibrate: bool = False) -> None:
-    """provenance.json (kept from the first run when resuming) and calibration.json (measured once per
-    machine, env and versions: calibration_cache.py)."""
+    """provenance.json (kept from the first run when resuming), configs.json (each point's PPOConfig as
+    copyable Python) and calibration.json (measured once per machine, env and versions:
+    calibration_cache.py)."""
     from scaling_study.run import calibration_cache, provenance
-    from scaling_study.run.config_calls import env_config
+    from scaling_study.run.config_calls import PREAMBLE, as_python, config_calls, env_config
 
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         record = provenance.collect(spec.to_dict(), info.to_dict(), argv, concurrency.to_dict())
         provenance.write_json(exp_dir / layout.PROVENANCE, record)
+    if not resume or not (exp_dir / layout.CONFIGS).exists():
+        chains = {p["point"]: as_python(config_calls(p)) for p in params if p["repeat"] == 0}
+        provenance.write_json(exp_dir / layout.CONFIGS, {"preamble": PREAMBLE, "points": chains})
     if not (exp_dir / layout.CALIBRATION).exists():
         provenance.write_json(exp_dir / layout.CALIBRATION,
                               calibration_cache.calibration(env_config(params[0]), params, recalibrate))
@@ -284,12 +296,14 @@ class SweepInterrupted(Exception):
 def _raise_if_interrupted(exp_dir: Path, grid, todo: list[int], params: list[dict[str, Any]]) -> None:
     """Trials neither in the ledger nor errored nor pruned (racing) were cut short: Tune marks them
     TERMINATED on Ctrl-C, so the ledger, not Tune's status, says what finished."""
+    from scaling_study.run.explore import unexplored_trials
     from scaling_study.run.ledger import finished_trials
     from scaling_study.run.racing import pruned_trials
 
     finished = finished_trials(exp_dir)
     errored = {result.config["trial_index"] for result in grid if result.error is not None}
-    if set(todo) - set(finished) - errored - pruned_trials(params, exp_dir):
+    skipped = pruned_trials(params, exp_dir) | unexplored_trials(params, exp_dir)
+    if set(todo) - set(finished) - errored - skipped:
         raise SweepInterrupted(exp_dir, len(finished), len(params))
 
 
@@ -300,10 +314,18 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
     verb = "Resuming" if resume else "Running"
     racing = "\nRacing: after each round of repeats, points clearly slower than the best are not run again." \
         if spec.prune else ""
+    auto = auto_axis(spec)
+    if auto is not None:
+        points_word = f"up to {points} grid points"
+        racing = (f"\nauto: {auto[0]} candidates in order, stopping once one more no longer pays (two steps under "
+                  f"+5%, or an interval wholly below the best's); RLlib's default (2 env runners x 1 env) as a "
+                  f"reference.")
+    else:
+        points_word = f"{points} grid points"
     print(
-        f"{verb} {spec.name}: {points} grid points x {spec.repeats} repeat(s) = {len(params)} trials on {where} "
-        f"with {info.logical_cpus:g} CPUs{over}, up to {max(cpus_needed(p) for p in params):g} CPUs per trial.\n"
-        f"Results: {exp_dir}{racing}",
+        f"{verb} {spec.name} on {info.describe_cores()}: {points_word} x {spec.repeats} repeat(s) = {len(params)} "
+        f"trials on {where} with {info.logical_cpus:g} CPUs{over}, up to {max(cpus_needed(p) for p in params):g} "
+        f"CPUs per trial.\nResults: {exp_dir}{racing}",
         flush=True,
     )
 

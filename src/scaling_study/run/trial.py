@@ -9,6 +9,7 @@ from typing import Any
 import ray
 from ray import tune
 
+from scaling_study.core.cores import granted_cores
 from scaling_study.core.resources import cpus_needed
 from scaling_study.core.rows import GROUP
 from scaling_study.core.stats import relative_ci
@@ -55,6 +56,7 @@ def run_trial(params: dict[str, Any]) -> None:
         "startup_s": startup_s,
         "warm_process": warm,
         "cpus": cpus_needed(params),
+        "cores": granted_cores().granted,
         "trial_started_at": trial_started_at,
         "nodes": len(set(node_ids)),
         "node_ids": node_ids,

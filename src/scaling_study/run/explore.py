@@ -1,0 +1,119 @@
+"""`auto` explores: run a series' candidates in order and stop once adding no longer pays.
+
+A grid with `num_env_runners: auto` (or `num_envs_per_env_runner: auto`) lists every candidate the rule
+allows (core/spec.py `auto_candidates`), one series per combination of the other axes. This searcher
+hands Tune one candidate at a time (all its repeats), and after each asks `core.adaptive.series_verdict`
+whether the next one is worth measuring: it stops after two steps in a row under +5% over the best so
+far, or at once when a step's interval lies wholly below the best's. Env runners are judged from 2 on:
+0 and 1 are always measured (one runner only moves sampling out of the main process; runners sample in
+parallel from two). RLlib's default (2 runners x 1 env), when outside the grid, runs after the series.
+
+Each series' decision (what was tried, what was not, and why) goes to scaling_study/explored.json,
+which the report shows; decisions are never undone, so a resumed sweep keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ray.tune.search import Searcher
+
+from scaling_study.core import layout
+from scaling_study.core.adaptive import series_verdict
+from scaling_study.core.tune_files import read_explored
+from scaling_study.run.racing import measured_rates
+
+JUDGED_FROM = {"num_env_runners": 2, "num_envs_per_env_runner": 1}
+"""Candidates (by position) measured whatever they give, before the stopping rule applies."""
+UNIT = {"num_env_runners": "env runner(s)", "num_envs_per_env_runner": "env(s) per runner"}
+
+
+class ExploreSearcher(Searcher):
+    """Hands Tune the trials of `todo` one candidate point at a time, series by series, then the points
+    outside any series (the reference). `finished`: measured rates of trials finished before (a resume)."""
+
+    def __init__(self, params: list[dict[str, Any]], todo: list[int], exp_dir: Path,
+                 finished: dict[int, list[float]] | None = None):
+        super().__init__()
+        self.params, self.todo, self.exp_dir = params, set(todo), Path(exp_dir)
+        self.setting = params[0]["auto_setting"]
+        self.rates: dict[int, dict[Any, float]] = {i: dict(enumerate(r)) for i, r in (finished or {}).items()}
+        self.explored = read_explored(self.exp_dir)
+        self.series: dict[str, list[str]] = {}  # series label -> its candidate points, in order
+        self.trials: dict[str, list[int]] = {}  # point label -> trial indices
+        self.outside: list[int] = []
+        for index, p in enumerate(params):
+            self.trials.setdefault(p["point"], []).append(index)
+            if p["auto_series"] is None:
+                self.outside.append(index)
+            elif p["point"] not in self.series.setdefault(p["auto_series"], []):
+                self.series[p["auto_series"]].append(p["point"])
+        self.started = {label: 0 for label in self.series}  # candidates handed out per series
+        self.queue: list[int] = []
+        self.running: dict[str, int] = {}
+        self.done = False
+
+    def suggest(self, trial_id: str):
+        while not self.queue and not self.running and not self.done:
+            self._advance()
+        if not self.queue:
+            return self.FINISHED if self.done and not self.running else None
+        index = self.queue.pop(0)
+        self.running[trial_id] = index
+        return {**self.params[index], "trial_index": index}
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        if trial_id in self.running:
+            for rate in measured_rates([result]):
+                self.rates.setdefault(self.running[trial_id], {})[result.get("training_iteration")] = rate
+
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
+        if result:  # Tune hands the result that stopped the trial to this call only
+            self.on_trial_result(trial_id, result)
+        self.running.pop(trial_id, None)
+
+    def _advance(self) -> None:
+        """Queue the next candidate of the first undecided series, or decide it; then the reference."""
+        for label, points in self.series.items():
+            if label in self.explored:
+                continue
+            measured = points[:self.started[label]]
+            steps = [(self.params[self.trials[p][0]][self.setting], p, self._seeds(p)) for p in measured]
+            if measured:
+                verdict = series_verdict(steps, JUDGED_FROM[self.setting], len(measured) == len(points),
+                                         UNIT[self.setting])
+                if not verdict.go_on:
+                    self._decide(label, points, len(measured), verdict)
+                    return
+            self.queue = [i for i in self.trials[points[len(measured)]] if i in self.todo]
+            self.started[label] += 1
+            return
+        self.queue, self.done = [i for i in self.outside if i in self.todo], True
+
+    def _seeds(self, point: str) -> list[list[float]]:
+        return [list(self.rates.get(i, {}).values()) for i in self.trials[point]]
+
+    def _decide(self, label: str, points: list[str], tried: int, verdict) -> None:
+        value = lambda p: self.params[self.trials[p][0]][self.setting]  # noqa: E731
+        self.explored[label] = {
+            "setting": self.setting, "best": verdict.best, "why": verdict.why,
+            "tried": [value(p) for p in points[:tried]], "not_tried": [value(p) for p in points[tried:]],
+            "not_tried_points": points[tried:],
+        }
+        write_explored(self.exp_dir, self.explored)
+        series = f" ({label})" if label else ""
+        print(f"auto{series}: best {verdict.best} {UNIT[self.setting]}; {verdict.why}", flush=True)
+
+
+def write_explored(exp_dir: Path, explored: dict[str, dict]) -> None:
+    path = Path(exp_dir) / layout.EXPLORED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(explored, indent=2) + "\n")
+
+
+def unexplored_trials(params: list[dict[str, Any]], exp_dir: Path) -> set[int]:
+    """Indices of the trials `auto` decided not to run (candidates past where a series stopped)."""
+    skipped = {p for decision in read_explored(exp_dir).values() for p in decision.get("not_tried_points", [])}
+    return {i for i, p in enumerate(params) if p["point"] in skipped}
