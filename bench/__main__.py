@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from bench import (
     analysis_speed,
+    best_setting,
     course,
     distance_to_limit,
     harness_tax,
@@ -42,6 +43,8 @@ BENCHMARKS = {
     "analysis_speed": ("Analysis speed: 100 trials x 20 iterations", analysis_speed.run),
     "model_check": ("The iteration model's self-check", model_check.run),
     "time_to_answer": ("Time to answer: full grid against precision stopping and racing", time_to_answer.run),
+    "best_setting": ("The machine's best setting, against the old reservation's and RLlib's default",
+                     best_setting.run),
 }
 
 

@@ -60,7 +60,10 @@ def test_sweep_writes_a_standard_tune_directory_with_provenance(tiny_sweep):
         assert list(trial.glob("events.out.tfevents*")), "TensorBoard event files (their content: test_own_env.py)"
     prov = json.loads((tiny_sweep / "scaling_study" / "provenance.json").read_text())
     assert prov["spec"]["name"] == "tiny" and prov["versions"]["ray"] == "2.60.0"
-    assert prov["machine"]["cpu_count"] == os.cpu_count() and prov["command"] == "test"
+    assert prov["command"] == "test"
+    cores = prov["cluster"]["cores"]  # counted by the driver; every trial counts again in its own process
+    assert 1 <= cores["granted"] <= cores["machine"] == os.cpu_count()
+    assert {row["scaling"]["cores"] for trial in dirs for row in rows_of(trial)} == {cores["granted"]}
     calib = json.loads((tiny_sweep / "scaling_study" / "calibration.json").read_text())
     assert calib["steps_per_s_per_core"] > 1000
 

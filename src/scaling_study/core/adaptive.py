@@ -97,19 +97,19 @@ def series_verdict(steps: list[tuple[Any, str, list]], judged_from: int, last_ca
         if best_i is None or not np.isfinite(medians[best_i]):
             best_i = i
             continue
-        paid = np.isfinite(median) and median > medians[best_i] * (1 + GAIN)
-        if i >= judged_from:
-            below = clearly_below(steps[i][2], steps[best_i][2])
+        judged = i >= judged_from
+        if judged:
+            if clearly_below(steps[i][2], steps[best_i][2]) is not None:
+                return Verdict(False, steps[best_i][0], f"stopped after {_name(steps[i][0], unit)}: its interval "
+                                                        f"lies wholly below {_name(steps[best_i][0], unit)}'s (the best)")
+            paid = np.isfinite(median) and median > medians[best_i] * (1 + GAIN)
             misses = 0 if paid else misses + 1
-            if below is not None:
-                return Verdict(False, steps[best_i][0], f"stopped after {_name(steps[i][0], unit)}: its interval lies "
-                                                        f"wholly below {_name(steps[best_i][0], unit)}'s (the best)")
-            if misses >= PATIENCE:
-                tried = " and ".join(_name(v, unit) for v, _, _ in steps[i - PATIENCE + 1:i + 1])
-                return Verdict(False, steps[best_i][0], f"stopped after {_name(steps[i][0], unit)}: {tried} gained "
-                                                        f"under {GAIN:.0%} over {_name(steps[best_i][0], unit)} (the best)")
-        if np.isfinite(median) and (paid or median > medians[best_i]):
+        if np.isfinite(median) and median > medians[best_i]:
             best_i = i
+        if judged and misses >= PATIENCE:
+            tried = " and ".join(_name(v, unit) for v, _, _ in steps[i - PATIENCE + 1:i + 1])
+            return Verdict(False, steps[best_i][0], f"stopped after {_name(steps[i][0], unit)}: {tried} each gained "
+                                                    f"under {GAIN:.0%} over the best before it")
     best = steps[best_i][0] if best_i is not None else None
     if last_candidate:
         return Verdict(False, best, f"tried every candidate up to {_name(steps[-1][0], unit)}")

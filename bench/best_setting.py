@@ -1,0 +1,77 @@
+"""Benchmark best_setting: the machine's best setting against the best that fits Ray's old reservation
+and RLlib's own default, for three envs, in one run.
+
+Each env is one sweep of the suite (`num_env_runners: auto`, a reservation fitted to the machine where
+the file sets none; RLlib's default 2 runners x 1 env as the reference point). From its summary:
+- the suite's answer: the fastest measured point;
+- the best that fits the old reservation: the fastest point RLlib's default reservation (1 CPU for the
+  main process + 1 per env runner) fits on the cores granted, i.e. what `auto` tried before;
+- RLlib's default: the reference point.
+All three come from the same sweep, trials one at a time, the seed (trial) as the unit.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench import runner, sweeps
+from bench.context import Context, KeyFigure, Outcome
+from bench.experiments import REPO, relative, shrunk
+from bench.report import table
+from scaling_study.core.cores import granted_cores
+
+SPECS = [REPO / "bench" / "specs" / f"best_setting_{name}.yaml" for name in ("frozenlake", "cartpole", "sleeping")]
+
+
+def old_reservation_fits(row: pd.Series, cores: int) -> bool:
+    """RLlib's default reservation: 1 CPU for the main process and 1 per env runner."""
+    return 1 + row["num_env_runners"] <= cores
+
+
+def rate(row: pd.Series | None) -> str:
+    if row is None:
+        return "not measured"
+    interval = ("" if pd.isna(row["env_steps_per_s_ci_low"]) else
+                f" [{row['env_steps_per_s_ci_low']:,.0f}-{row['env_steps_per_s_ci_high']:,.0f}]")
+    return f"{row['point'].replace('num_env_runners=', 'runners=').replace('num_envs_per_env_runner=', 'envs=')}: " \
+           f"{row['env_steps_per_s']:,.0f}{interval}"
+
+
+def run(ctx: Context) -> Outcome:
+    cores = granted_cores().granted
+    rows, figures, commands = [], [], ["python -m bench --only best_setting"]
+    for spec in SPECS:
+        if ctx.quick:
+            spec = shrunk(spec, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500,
+                                                                                    "minibatch_size": 250})
+        storage, out = ctx.work / "best-setting", ctx.work / "best-setting-analysis" / spec.stem
+        sweep = sweeps.suite_sweep(spec, storage, ctx.work / f"{spec.stem}.log", "--restart", reuse_actors=True)
+        runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)), ctx.work / f"{spec.stem}-analyze.log")
+        summary = pd.read_csv(out / "summary.csv")
+        measured = summary[summary["env_steps_per_s"].notna()]
+        best = measured.loc[measured["env_steps_per_s"].idxmax()]
+        fitting = measured[measured.apply(old_reservation_fits, axis=1, cores=cores)]
+        old = fitting.loc[fitting["env_steps_per_s"].idxmax()] if len(fitting) else None
+        reference = measured[(measured["num_env_runners"] == 2) & (measured["num_envs_per_env_runner"] == 1)]
+        reference = reference.iloc[0] if len(reference) else None
+        gain_old = best["env_steps_per_s"] / old["env_steps_per_s"] if old is not None else float("nan")
+        gain_ref = best["env_steps_per_s"] / reference["env_steps_per_s"] if reference is not None else float("nan")
+        env = spec.stem.removeprefix("quick-").removeprefix("best_setting_")
+        rows.append([env, rate(best), rate(old), f"{gain_old:.2f}x", rate(reference), f"{gain_ref:.2f}x",
+                     f"{sweep.times.wall_s:.0f} s"])
+        figures.append(KeyFigure(f"best setting, {env}: the suite's answer over the best fitting the old reservation",
+                                 f"{gain_old:.2f}x ({rate(best)})"))
+        commands.append(f"scaling-study sweep {relative(spec)} --storage-path {relative(storage)} --restart")
+    body = "\n\n".join([
+        f"On {granted_cores().describe()}. One sweep per env with `num_env_runners: auto` (0-4 runners on 2 cores, "
+        f"in order, until adding stops paying), a CPU reservation fitted to the machine (the main process 1 CPU, "
+        f"the runners share the rest), 2 seeds per point. Env steps/s are medians over seeds of each seed's "
+        f"median measured iteration; [low-high] is the 95% interval over seeds where there are 3 or more seeds "
+        f"(none here: 2 seeds). Gains are ratios of medians.",
+        table(["env", "the suite's answer", "best fitting the old reservation (1 + 1 per runner)", "gain",
+               "RLlib's default (2 runners x 1 env)", "gain", "sweep"], rows, align_right=(3, 5, 6)),
+        "The old reservation fits at most cores - 1 runners (1 on 2 cores): the answer it gave is the third "
+        "column. The suite now runs more runners than it reserves whole CPUs for, since a PPO trial's main "
+        "process is idle while its runners sample.",
+    ])
+    return Outcome(body, figures, commands)
