@@ -14,11 +14,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scaling_study.core import stats
+from scaling_study.core import phases, stats
 from scaling_study.core.settings import display_value
 
-PHASE_COLUMNS = [("sample_s", "sampling"), ("learn_s", "learning"), ("sync_s", "weight sync"),
-                 ("other_s", "other")]
 FIGSIZE = (7.5, 4.6)
 
 
@@ -166,9 +164,9 @@ def plot_phases(seconds: pd.DataFrame, ax: Axes | None = None) -> Axes:
     labels = [short_point(p) for p in seconds.index]
     if seconds["sample_s"].notna().any():
         left = np.zeros(len(seconds))
-        for column, name in PHASE_COLUMNS:
-            width = seconds[column].fillna(0).clip(lower=0).to_numpy()
-            ax.barh(labels, width, left=left, label=name)
+        for phase in phases.PHASES:
+            width = seconds[phase.column].fillna(0).clip(lower=0).to_numpy()
+            ax.barh(labels, width, left=left, label=phase.label)
             left += width
         ax.legend(fontsize="small")
     else:

@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scaling_study.core import model
+from scaling_study.core import model, phases
 
 from .load import Experiment, NothingToAnalyse, load_experiment
 
-PHASE_COLUMNS = ["sample_s", "learn_s", "sync_s"]
 RLLIB_PPO_EPOCHS = 30  # RLlib 2.60's PPO default num_epochs, for a params.json that leaves it out
 
 
@@ -65,8 +64,8 @@ def setting_of(trial: pd.Series, params: dict, step_s: float, batch: float, core
 def observations(experiment: Experiment) -> pd.DataFrame:
     """A row per trial with measured phases: its point, its Setting and its median phase seconds."""
     measured = experiment.iterations[~experiment.iterations["warmup"]]
-    measured = measured.assign(other_s=measured["iter_s"] - measured[PHASE_COLUMNS].sum(axis=1, min_count=3))
-    per_trial = measured.groupby("trial")[["env_steps", "iter_s", *PHASE_COLUMNS, "other_s"]].median()
+    measured = phases.with_other_seconds(measured)
+    per_trial = measured.groupby("trial")[["env_steps", "iter_s", *phases.COLUMNS]].median()
     per_trial = per_trial.dropna()
     params = trial_params(experiment)
     cores = machine_cores(experiment)
