@@ -8,6 +8,7 @@ from scaling_study.core.sampling_model import (
     Observation,
     WakeUp,
     env_steps_per_s,
+    envs_waiting_at_once,
     fit_wake_up,
     relative_errors,
     reset_share_from_episode_length,
@@ -23,6 +24,10 @@ def test_sync_envs_pay_their_step_costs_in_turn_async_envs_side_by_side():
     assert waits_per_vector_step(4, "sync") == 4
     assert waits_per_vector_step(4, "async") == 1
     assert waits_per_vector_step(1, "sync") == 1
+    assert waits_per_vector_step(3, None) == 3  # no mode in params.json: RLlib's default, sync
+    # the analysis's physical limit: how many of a runner's envs wait side by side
+    assert envs_waiting_at_once(4, "sync") == 1
+    assert envs_waiting_at_once(4, "async") == 4
 
 
 def test_free_steps_cost_only_the_overhead_and_no_wake_up():

@@ -17,7 +17,7 @@ import pandas as pd
 
 from scaling_study.core import rows
 from scaling_study.core.resources import cpus_needed
-from scaling_study.core.sampling_model import sampler_key
+from scaling_study.core.sampling_model import envs_waiting_at_once, sampler_key
 from scaling_study.core.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
 from scaling_study.core.tune_files import (
     TrialFiles,
@@ -127,7 +127,7 @@ def sampling_cpus(p: dict, params: dict | None = None) -> float:
     one per runner, or all of a runner's envs when they are vectorized `async`."""
     params = params or {}
     if (params.get("step_cost") or {}).get("mode") == "sleep":
-        at_once = p["num_envs_per_env_runner"] if params.get("gym_env_vectorize_mode") == "async" else 1
+        at_once = envs_waiting_at_once(p["num_envs_per_env_runner"], params.get("gym_env_vectorize_mode"))
         return max(p["num_env_runners"], 1) * at_once
     return p["num_env_runners"] * p["num_cpus_per_env_runner"] if p["num_env_runners"] else 1
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from scaling_study.core import model, phases
+from scaling_study.core.sampling_model import is_async
 
 from .load import Experiment, NothingToAnalyse, load_experiment
 
@@ -57,7 +58,7 @@ def setting_of(trial: pd.Series, params: dict, step_s: float, batch: float, core
     return model.Setting(
         runners=float(trial["num_env_runners"]), envs=float(trial["num_envs_per_env_runner"]),
         env_step_s=step_s, batch=batch, epochs=float(params.get("num_epochs") or RLLIB_PPO_EPOCHS),
-        is_async=str(params.get("gym_env_vectorize_mode", "sync")).lower() == "async",
+        is_async=is_async(params.get("gym_env_vectorize_mode")),
         sleeps=cost.get("mode") == "sleep" and bool(cost.get("seconds")), cores=cores)
 
 
@@ -161,12 +162,12 @@ def candidates(check: SelfCheck, machine: Machine) -> pd.DataFrame:
     template = rows["setting"].iloc[0]
     kinds = {(s.envs, s.is_async) for s in rows["setting"]}
     out = []
-    for envs, is_async in sorted(kinds):
+    for envs, asynchronous in sorted(kinds):
         for runners in runner_counts(most):
-            setting = replace(template, runners=float(runners), envs=envs, is_async=is_async,
+            setting = replace(template, runners=float(runners), envs=envs, is_async=asynchronous,
                               cores=machine.cpus_per_node, nodes=float(machine.nodes))
             out.append({"num_env_runners": runners, "num_envs_per_env_runner": envs,
-                        "vectorize": "async" if is_async else "sync", "cpus": 1.0 + runners * per_runner,
+                        "vectorize": "async" if asynchronous else "sync", "cpus": 1.0 + runners * per_runner,
                         "env_steps_per_s": model.env_steps_per_s(setting, check.params)})
     table = pd.DataFrame(out)
     # the vectorize mode is named only where the measurements compared modes

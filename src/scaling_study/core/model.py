@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import least_squares
 
+from scaling_study.core.sampling_model import waits_per_vector_step
+
 SAMPLE_PARAMS = ("a", "b", "q", "w", "r", "busy")
 # Starting points of the sampling fit, seconds: a cheap env on RLlib 2.60 costs about 1 ms a vector
 # step (notes/ray-2.60.md: 1.2 ms for one env), tens of microseconds per extra env.
@@ -65,7 +67,7 @@ class Params:
 
 def cpu_and_wait_s(s: Setting, p: Params) -> tuple[float, float]:
     """A vector step's CPU work and its waiting (a sleeping env's wait and wake-up), in seconds."""
-    waits = (1.0 if s.is_async else s.envs) if s.sleeps else 0.0
+    waits = waits_per_vector_step(s.envs, "async" if s.is_async else "sync") if s.sleeps else 0.0
     cpu = p.a + p.b * s.envs + (p.q * s.envs if s.is_async else 0.0) + (0.0 if s.sleeps else s.env_step_s * s.envs)
     return cpu * (1.0 + p.r if s.runners >= 1 else 1.0), waits * (s.env_step_s + p.w)
 

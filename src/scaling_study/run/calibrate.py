@@ -14,7 +14,7 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from scaling_study.core.sampling_model import sampler_key
+from scaling_study.core.sampling_model import sampler_key, waits_per_vector_step
 from scaling_study.run.envs import make_env
 from scaling_study.run.provenance import cpu_model
 
@@ -104,7 +104,7 @@ def expected_vector_step_s(params: dict[str, Any]) -> float:
     """A guess at one vector step's time, for budgets: the step costs paid in turn plus 2 ms standing in
     for RLlib's own cost."""
     cost = (params.get("step_cost") or {}).get("seconds", 0.0)
-    waits = 1 if params.get("gym_env_vectorize_mode") == "async" else params.get("num_envs_per_env_runner", 1)
+    waits = waits_per_vector_step(params.get("num_envs_per_env_runner", 1), params.get("gym_env_vectorize_mode"))
     return waits * cost + 0.002
 
 
