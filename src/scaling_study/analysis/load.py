@@ -18,7 +18,7 @@ import pandas as pd
 from scaling_study.core import rows
 from scaling_study.core.resources import cpus_needed
 from scaling_study.core.sampling_model import envs_waiting_at_once, sampler_key
-from scaling_study.core.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
+from scaling_study.core.settings import ALIASES, default_of, display_value, names_of, resolve
 from scaling_study.core.tune_files import (
     TrialFiles,
     find_trial_dirs,
@@ -188,7 +188,7 @@ def swept_settings(params: dict[str, dict]) -> list[str]:
 def setting_value(params: dict, setting: str):
     """A setting's value in a params.json under any of its names (RLlib's default if absent), as a
     plain scalar: dicts and lists become their short display words so the column can be grouped by."""
-    value = next((params[n] for n in names_of(setting) if params.get(n) is not None), DEFAULTS.get(setting))
+    value = next((params[n] for n in names_of(setting) if params.get(n) is not None), default_of(setting))
     return display_value(value) if isinstance(value, dict | list) else value
 
 

@@ -15,14 +15,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from scaling_study.core import phases, stats
-from scaling_study.core.settings import display_value
+from scaling_study.core.settings import display_value, short_pairs
 
 FIGSIZE = (7.5, 4.6)
 
 
 def short_point(label: str) -> str:
-    """'num_env_runners=2, num_envs_per_env_runner=4' -> 'runners=2, envs=4' for tick labels and legends."""
-    return label.replace("num_env_runners=", "runners=").replace("num_envs_per_env_runner=", "envs=")
+    """'num_env_runners=2, num_envs_per_env_runner=4' -> 'runners=2, envs=4' for tick labels and legends
+    (each setting's short name, as trial directories use it)."""
+    return ", ".join(f"{key}={value}" for key, value in short_pairs(label))
 
 
 def point_colours(count: int) -> list:

@@ -20,10 +20,9 @@ import pandas as pd
 
 from scaling_study.core import model, phases
 from scaling_study.core.sampling_model import is_async
+from scaling_study.core.settings import default_of
 
 from .load import Experiment, NothingToAnalyse, load_experiment
-
-RLLIB_PPO_EPOCHS = 30  # RLlib 2.60's PPO default num_epochs, for a params.json that leaves it out
 
 
 def trial_params(experiment: Experiment) -> dict[str, dict]:
@@ -57,7 +56,7 @@ def setting_of(trial: pd.Series, params: dict, step_s: float, batch: float, core
     cost = params.get("step_cost") or {}
     return model.Setting(
         runners=float(trial["num_env_runners"]), envs=float(trial["num_envs_per_env_runner"]),
-        env_step_s=step_s, batch=batch, epochs=float(params.get("num_epochs") or RLLIB_PPO_EPOCHS),
+        env_step_s=step_s, batch=batch, epochs=float(params.get("num_epochs") or default_of("num_epochs")),
         is_async=is_async(params.get("gym_env_vectorize_mode")),
         sleeps=cost.get("mode") == "sleep" and bool(cost.get("seconds")), cores=cores)
 
