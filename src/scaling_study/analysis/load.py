@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scaling_study.core import rows
+from scaling_study.core import layout, rows
 from scaling_study.core.resources import cpus_needed
 from scaling_study.core.sampling_model import envs_waiting_at_once, sampler_key
 from scaling_study.core.settings import ALIASES, default_of, display_value, names_of, resolve
@@ -23,10 +23,6 @@ from scaling_study.core.tune_files import (
     TrialFiles,
     find_trial_dirs,
     read_experiment_state,
-    read_finished_ledger,
-    read_ledger,
-    read_pruned_points,
-    read_suite_files,
     read_trial,
 )
 
@@ -290,16 +286,19 @@ def skip_reason(files: TrialFiles, picked: pd.DataFrame | None) -> str | None:
 
 def read_trials(experiment: Path) -> tuple[pd.DataFrame, dict[str, dict], list[pd.DataFrame], list[str]]:
     """Every trial directory -> a record each, params and picked rows of the usable ones, warnings."""
-    state, ledger = read_experiment_state(experiment), read_ledger(experiment)
-    finished = read_finished_ledger(experiment)
-    records, params, frames, warnings = [], {}, [], []
+    state, ledger = read_experiment_state(experiment), layout.read_ledger(experiment)
+    finished = ledger.by_dir()
+    records, params, frames, warnings = [], {}, [], list(ledger.warnings)
     for directory in find_trial_dirs(experiment):
         files = read_trial(directory)
         warnings += files.warnings
         picked = pick_columns(files.rows) if files.rows else None
         state_of = known_state(state.get(directory.name, {}), directory.name in finished, files)
-        record = trial_record(files, state_of, ledger.get(directory.name))
+        record = trial_record(files, state_of, finished.get(directory.name))
         record["skipped"] = skip_reason(files, picked)
+        if directory.name in ledger.repeated and not record["skipped"]:
+            # a second run of a trial the ledger lists already (two sweeps into one directory): counted once
+            record["skipped"] = f"a second run of the trial the ledger lists as {ledger.repeated[directory.name]}"
         records.append(record)
         if record["skipped"]:
             warnings.append(f"{directory.name}: skipped, {record['skipped']}")
@@ -339,7 +338,7 @@ def load_experiment(path: str | Path) -> Experiment:
     rows = rows.merge(trials.loc[usable, TRIAL_COLUMNS_ON_ITERATIONS], on="trial", how="left")
     iterations = derive_iteration_columns(rows)
     iterations = iterations[np.isfinite(iterations["env_steps_per_s"])].reset_index(drop=True)
-    provenance, calibration = read_suite_files(experiment)
+    provenance, calibration = layout.read_provenance(experiment), layout.read_calibration(experiment)
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
     return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
-                      provenance, calibration, warnings, read_pruned_points(experiment))
+                      provenance, calibration, warnings, layout.read_pruned(experiment))
