@@ -171,7 +171,7 @@ def first_line(text: str | None) -> str | None:
     return lines[-1][:200] if lines else None  # a traceback's last line names the exception
 
 
-def swept_settings(params: dict[str, dict]) -> list[str]:
+def varying_settings(params: dict[str, dict]) -> list[str]:
     """The settings (current names) whose values differ between trials, besides the base grid."""
     flat = pd.DataFrame.from_dict(
         {name: {k: repr(v) for k, v in p.items() if k not in NOT_GRID_PARAMS} for name, p in params.items()},
@@ -191,7 +191,7 @@ def setting_value(params: dict, setting: str):
 def add_grid_columns(trials: pd.DataFrame, params: dict[str, dict]) -> tuple[pd.DataFrame, list[str]]:
     """A column per swept setting, and each trial's point label: the suite's own, else one built from
     those columns (display only)."""
-    extra = swept_settings(params)
+    extra = varying_settings(params)
     trials = trials.copy()
     for setting in extra:
         trials[setting] = trials["trial"].map(lambda name, s=setting: setting_value(params[name], s))

@@ -79,7 +79,7 @@ def seconds_per_vector_step(overhead_s: float, step_s: float, num_envs: int, vec
     return overhead_s + waits * (step_s + wake_up.seconds(step_s))
 
 
-def env_steps_per_s(overhead_s: float, step_s: float, num_envs: int, vectorize_mode: str,
+def sampler_env_steps_per_s(overhead_s: float, step_s: float, num_envs: int, vectorize_mode: str,
                     wake_up: WakeUp = WakeUp(), reset_share: float = 0.0, runners: int = 1) -> float:
     """Env steps per second of `runners` independent env runners of this configuration."""
     return runners * num_envs / seconds_per_vector_step(overhead_s, step_s, num_envs, vectorize_mode, wake_up,
