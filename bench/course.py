@@ -11,10 +11,11 @@ from bench import sweeps
 from bench.context import Context, KeyFigure, Outcome
 from bench.experiments import EXPERIMENTS, relative, shrunk
 from bench.report import table
+from scaling_study.core.settings import default_of
 
 SPEC = EXPERIMENTS / "course.yaml"
 COURSE_SECONDS = {(1, 1): 13.6, (2, 2): 8.6}
-PPO_DEFAULTS = {"train_batch_size_per_learner": 4000, "num_epochs": 30, "minibatch_size": 128}  # RLlib 2.60's
+PPO_SETTINGS = ("train_batch_size_per_learner", "num_epochs", "minibatch_size")
 
 
 def per_trial(exp_dir: Path) -> pd.DataFrame:
@@ -32,7 +33,7 @@ def per_trial(exp_dir: Path) -> pd.DataFrame:
 def ppo_settings(exp_dir: Path) -> dict[str, int]:
     """Batch, epochs and minibatch the trials ran with: params.json, else PPO's defaults (the course's)."""
     params = sweeps.trials(exp_dir)[0].params
-    return {key: int(params.get(key) or default) for key, default in PPO_DEFAULTS.items()}
+    return {key: int(params.get(key) or default_of(key)) for key in PPO_SETTINGS}
 
 
 def why_text(median: dict, ppo: dict[str, int]) -> str:

@@ -15,7 +15,7 @@ from bench import runner, sweeps, timeline
 from bench.context import Context, KeyFigure, Outcome
 from bench.experiments import EXPERIMENTS, REPO, relative, shrunk
 from bench.report import table
-from scaling_study.core.tune_files import read_suite_files
+from scaling_study.core.layout import read_calibration
 
 SPEC = EXPERIMENTS / "frozenlake.yaml"
 
@@ -36,7 +36,7 @@ def run(ctx: Context) -> Outcome:
     analysis = runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)),
                           ctx.work / "limit-analyze.log")
     summary = pd.read_csv(out / "summary.csv")
-    _, calibration = read_suite_files(sweep.exp_dir)
+    calibration = read_calibration(sweep.exp_dir)
     fastest = summary.loc[summary["env_steps_per_s"].idxmax()]
     rows = [[r.point, f"{r.cpus:g}", f"{r.sampling_cpus:g}", f"{r.env_steps_per_s:,.0f}", f"{r.limit_env_steps_per_s:,.0f}",
              f"{r.pct_of_limit:.1f}%", f"{r.sample_share:.2f}", f"{r.learn_share:.2f}"] for r in summary.itertuples()]

@@ -110,7 +110,7 @@ def test_validate_under_taskset_reports_one_core():
                            "experiments/frozenlake.yaml"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "1 core granted (CPU affinity) of" in done.stdout, done.stdout
-    # auto's rule on 1 core: runners 0, 1, 2 (the first >= 2 x cores), times the file's 3 envs per runner;
-    # RLlib's default (2 runners x 1 env) is one of them.
-    assert "9 grid points x 2 repeat(s)" in done.stdout, done.stdout
+    # auto's rule on 1 core: runners 0, 1, 2 (the first >= 2 x cores) x the file's 4 and 16 envs per
+    # runner, and RLlib's default (2 runners x 1 env) beside them: 7 points.
+    assert "7 grid points x 2 repeat(s)" in done.stdout, done.stdout
     assert "a local Ray of 1 CPU)" in done.stdout, done.stdout

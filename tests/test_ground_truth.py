@@ -15,8 +15,8 @@ from ray_processes import own_ray_temp_dir, wait_for_quiet_machine
 
 from scaling_study.core.sampling_model import (
     MEASURED_WAKE_UP,
-    env_steps_per_s,
     reset_share_from_episode_length,
+    sampler_env_steps_per_s,
     sampler_key,
 )
 from scaling_study.core.spec import parse_spec
@@ -146,7 +146,7 @@ def expected_rate(exp_dir: Path, case: str, episode_len: float) -> float:
     step_s = settings["step_cost"]["seconds"]
     key = sampler_key(settings["num_envs_per_env_runner"], settings["gym_env_vectorize_mode"], settings["step_cost"])
     overhead = calibration(exp_dir)["sampler_ceilings"]["configs"][key]["overhead_s_per_vector_step"]
-    return env_steps_per_s(overhead, step_s, settings["num_envs_per_env_runner"], settings["gym_env_vectorize_mode"],
+    return sampler_env_steps_per_s(overhead, step_s, settings["num_envs_per_env_runner"], settings["gym_env_vectorize_mode"],
                            MEASURED_WAKE_UP, reset_share_from_episode_length(episode_len),
                            runners=settings["num_env_runners"])
 
@@ -200,7 +200,7 @@ def test_calibration_measured_the_costly_env_and_its_sampler(known_answer_sweep)
     for key, ceiling in configs.items():
         # The bare runner itself follows the model (its own overhead and reset share, measured wake-up).
         step_s = ceiling["step_cost"]["seconds"]
-        expected = env_steps_per_s(ceiling["overhead_s_per_vector_step"], step_s,
+        expected = sampler_env_steps_per_s(ceiling["overhead_s_per_vector_step"], step_s,
                                    ceiling["num_envs_per_env_runner"], ceiling["gym_env_vectorize_mode"],
                                    MEASURED_WAKE_UP, ceiling["reset_share"])
         assert ceiling["env_steps_per_s_per_runner"] == pytest.approx(expected, rel=CEILING_TOLERANCE), (

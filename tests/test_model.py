@@ -11,7 +11,7 @@ from scaling_study.core import model
 
 KNOWN = model.Params(a=1e-3, b=1e-4, q=3e-4, w=5e-4, learn=1e-4, sync0=0.01, sync_per_runner=0.005,
                      other0=0.02, other_per_runner=0.002)
-WAITING = model.Setting(runners=2, envs=4, env_step_s=0.002, batch=1000, epochs=1, sleeps=True, cores=2)
+WAITING = model.Configuration(runners=2, envs=4, env_step_s=0.002, batch=1000, epochs=1, sleeps=True, cores=2)
 
 
 def test_a_waiting_runner_by_hand():
@@ -20,7 +20,7 @@ def test_a_waiting_runner_by_hand():
     assert model.sample_s(WAITING, KNOWN) == pytest.approx(125 * 11.4e-3)
     # + learning 1000 x 1e-4 = 0.1, sync 0.01 + 2 x 0.005, rest 0.02 + 2 x 0.002 = 1.569 s
     assert model.iteration_s(WAITING, KNOWN) == pytest.approx(1.425 + 0.1 + 0.02 + 0.024)
-    assert model.env_steps_per_s(WAITING, KNOWN) == pytest.approx(1000 / 1.569)
+    assert model.predicted_env_steps_per_s(WAITING, KNOWN) == pytest.approx(1000 / 1.569)
 
 
 def test_async_envs_wait_side_by_side():
@@ -31,7 +31,7 @@ def test_async_envs_wait_side_by_side():
 def test_runners_past_the_cores_share_them():
     # A cheap env computing: 8 runners x (1 + 0.1 + 0.02) ms of CPU on 2 cores = 4.48 ms a vector
     # step, i.e. the whole batch's CPU work (1000 x 1.12 ms) spread over 2 cores: 0.56 s.
-    busy = model.Setting(runners=8, envs=1, env_step_s=2e-5, batch=1000, cores=2)
+    busy = model.Configuration(runners=8, envs=1, env_step_s=2e-5, batch=1000, cores=2)
     assert model.sample_s(busy, KNOWN) == pytest.approx(1000 * 1.12e-3 / 2)
     # The same runners over 4 such nodes: 2 per node, within the cores, so latency-bound again.
     assert model.sample_s(replace(busy, nodes=4), KNOWN) == pytest.approx(125 * 1.12e-3)
@@ -50,22 +50,22 @@ def test_runners_queue_for_cores_between_the_two_bounds():
 
 
 def test_no_runners_samples_in_the_main_process_like_one_runner():
-    local = model.Setting(runners=0, envs=4, env_step_s=2e-5, batch=1000)
+    local = model.Configuration(runners=0, envs=4, env_step_s=2e-5, batch=1000)
     assert model.sample_s(local, KNOWN) == pytest.approx(model.sample_s(replace(local, runners=1), KNOWN))
 
 
-def synthetic(params: model.Params, settings, noise=0.0, seed=0) -> list[model.Observation]:
+def synthetic(params: model.Params, settings, noise=0.0, seed=0) -> list[model.TrialPhases]:
     rng = np.random.default_rng(seed)
 
     def jitter(value):
         return value * float(np.exp(rng.normal(0.0, noise))) if noise else value
 
-    return [model.Observation(s, jitter(model.sample_s(s, params)), jitter(model.learn_s(s, params)),
+    return [model.TrialPhases(s, jitter(model.sample_s(s, params)), jitter(model.learn_s(s, params)),
                               jitter(model.sync_s(s, params)), jitter(model.other_s(s, params)))
             for s in settings]
 
 
-GRID = [model.Setting(runners=r, envs=e, env_step_s=0.002, batch=1000, is_async=m, sleeps=True, cores=2)
+GRID = [model.Configuration(runners=r, envs=e, env_step_s=0.002, batch=1000, is_async=m, sleeps=True, cores=2)
         for r in (1, 2, 4) for e in (1, 4) for m in (False, True)]
 
 
@@ -95,7 +95,7 @@ def test_cores_taken_by_other_work_are_fitted_where_runners_outnumber_cores():
 
 def test_leave_one_out_is_exact_on_noise_free_data_and_close_on_noisy():
     exact = model.leave_one_out(synthetic(KNOWN, GRID))
-    truth = np.array([model.env_steps_per_s(s, KNOWN) for s in GRID])
+    truth = np.array([model.predicted_env_steps_per_s(s, KNOWN) for s in GRID])
     np.testing.assert_allclose(exact, truth, rtol=1e-4)
     # 5% log-normal noise on every phase: held-out predictions stay within a few percent of the truth
     # (the fit averages the noise of 11 points; over noise seeds 0-19 the median error was 1.7% typically

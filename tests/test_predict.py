@@ -22,8 +22,8 @@ BATCH = 1000
 GRID = [(r, e, mode) for r in (1, 2, 4) for e in (1, 4) for mode in ("sync", "async")]
 
 
-def setting(runners, envs, mode, cores=2.0, nodes=1.0) -> model.Setting:
-    return model.Setting(runners=runners, envs=envs, env_step_s=STEP_S, batch=BATCH, epochs=2,
+def setting(runners, envs, mode, cores=2.0, nodes=1.0) -> model.Configuration:
+    return model.Configuration(runners=runners, envs=envs, env_step_s=STEP_S, batch=BATCH, epochs=2,
                          is_async=mode == "async", sleeps=True, cores=cores, nodes=nodes)
 
 
@@ -82,7 +82,7 @@ def test_each_point_is_predicted_from_the_others(report):
     summary = pd.read_csv(report / "summary.csv")
     # Every point's seeds straddle the model (+-1%), so the measured median is the model's value and a
     # fit without the point recovers the parameters from the other eleven: the error is ~0.
-    truth = [model.env_steps_per_s(setting(*p), KNOWN) for p in GRID]
+    truth = [model.predicted_env_steps_per_s(setting(*p), KNOWN) for p in GRID]
     by_point = summary.set_index(["num_env_runners", "num_envs_per_env_runner"])
     assert len(summary) == len(GRID)
     np.testing.assert_allclose(summary["env_steps_per_s"], summary["predicted_env_steps_per_s"], rtol=5e-3)
@@ -109,7 +109,7 @@ def test_predict_names_the_setting_the_known_model_makes_fastest(experiment, cap
     # By hand from KNOWN: on 8 cores, 28 runners (0.25 CPU each, beside the main process's 1) fit;
     # the brute force over the settings the model speaks for names the fastest.
     options = [(r, e, m) for r in runner_counts(28) for e in (1, 4) for m in ("sync", "async")]
-    rate = {o: model.env_steps_per_s(setting(*o, cores=8), KNOWN) for o in options}
+    rate = {o: model.predicted_env_steps_per_s(setting(*o, cores=8), KNOWN) for o in options}
     runners, envs, mode = max(rate, key=rate.get)
     assert f"fastest {runners} env runner(s) x {envs} env(s), {mode}, about " in out
     # the fit to +-1% seeds lands within a fraction of a percent of the known parameters' value

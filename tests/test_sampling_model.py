@@ -7,10 +7,11 @@ import pytest
 from scaling_study.core.sampling_model import (
     Observation,
     WakeUp,
-    env_steps_per_s,
+    envs_waiting_at_once,
     fit_wake_up,
     relative_errors,
     reset_share_from_episode_length,
+    sampler_env_steps_per_s,
     sampler_key,
     seconds_per_vector_step,
     waits_per_vector_step,
@@ -23,6 +24,10 @@ def test_sync_envs_pay_their_step_costs_in_turn_async_envs_side_by_side():
     assert waits_per_vector_step(4, "sync") == 4
     assert waits_per_vector_step(4, "async") == 1
     assert waits_per_vector_step(1, "sync") == 1
+    assert waits_per_vector_step(3, None) == 3  # no mode in params.json: RLlib's default, sync
+    # the analysis's physical limit: how many of a runner's envs wait side by side
+    assert envs_waiting_at_once(4, "sync") == 1
+    assert envs_waiting_at_once(4, "async") == 4
 
 
 def test_free_steps_cost_only_the_overhead_and_no_wake_up():
@@ -33,29 +38,29 @@ def test_free_steps_cost_only_the_overhead_and_no_wake_up():
 def test_one_sync_env_at_4_ms():
     # 1.2 ms overhead + (4 ms + 1 ms + 0.05 * 4 ms) = 6.4 ms per step -> 156.25 steps/s
     assert seconds_per_vector_step(0.0012, 0.004, 1, "sync", WAKE) == pytest.approx(0.0064)
-    assert env_steps_per_s(0.0012, 0.004, 1, "sync", WAKE) == pytest.approx(156.25)
+    assert sampler_env_steps_per_s(0.0012, 0.004, 1, "sync", WAKE) == pytest.approx(156.25)
 
 
 def test_two_sync_envs_at_20_ms_pay_two_waits():
     # 2 ms + 2 * (20 + 1 + 1) ms = 46 ms per vector step of 2 env steps -> 43.48 steps/s
     assert seconds_per_vector_step(0.002, 0.02, 2, "sync", WAKE) == pytest.approx(0.046)
-    assert env_steps_per_s(0.002, 0.02, 2, "sync", WAKE) == pytest.approx(2 / 0.046)
+    assert sampler_env_steps_per_s(0.002, 0.02, 2, "sync", WAKE) == pytest.approx(2 / 0.046)
 
 
 def test_two_async_envs_at_50_ms_pay_one_wait():
     # 3 ms + (50 + 1 + 2.5) ms = 56.5 ms per vector step of 2 env steps -> 35.40 steps/s
     assert seconds_per_vector_step(0.003, 0.05, 2, "async", WAKE) == pytest.approx(0.0565)
-    assert env_steps_per_s(0.003, 0.05, 2, "async", WAKE) == pytest.approx(2 / 0.0565)
+    assert sampler_env_steps_per_s(0.003, 0.05, 2, "async", WAKE) == pytest.approx(2 / 0.0565)
 
 
 def test_independent_runners_add_up():
-    one = env_steps_per_s(0.0012, 0.004, 1, "sync", WAKE)
-    assert env_steps_per_s(0.0012, 0.004, 1, "sync", WAKE, runners=2) == pytest.approx(2 * one)
+    one = sampler_env_steps_per_s(0.0012, 0.004, 1, "sync", WAKE)
+    assert sampler_env_steps_per_s(0.0012, 0.004, 1, "sync", WAKE, runners=2) == pytest.approx(2 * one)
 
 
 def test_without_any_penalty_the_model_is_the_naive_sum():
     # The arithmetic the suite used to teach: 1 / (1/676 + 0.004) = 182.6 steps/s
-    assert env_steps_per_s(1 / 676, 0.004, 1, "sync") == pytest.approx(182.6, abs=0.1)
+    assert sampler_env_steps_per_s(1 / 676, 0.004, 1, "sync") == pytest.approx(182.6, abs=0.1)
 
 
 def test_async_envs_wait_on_more_turns_when_resets_take_turns():

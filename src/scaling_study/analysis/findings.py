@@ -7,13 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scaling_study.core import stats
+from scaling_study.core import phases, stats
 
 from .effects import setting_effects
 from .load import Experiment
-
-PHASE_WORDS = {"sample": "sampling", "learn": "learning", "sync": "synchronising weights",
-               "other": "overhead outside sampling, learning and weight sync"}
 
 
 @dataclass
@@ -95,7 +92,7 @@ def amdahl_self_check(best: pd.DataFrame, base: float) -> str:
 
 def bottleneck_sentence(fastest: pd.Series, fit: stats.AmdahlFit, ceiling: float) -> str:
     """One plain sentence: what limits the fastest point, and how much more runners could give."""
-    shares = {p: fastest.get(f"{p}_share", np.nan) for p in PHASE_WORDS}
+    shares = {p.key: fastest.get(p.share_column, np.nan) for p in phases.PHASES}
     if np.isnan(shares["sample"]):
         if np.isfinite(ceiling):
             return (f"Phase times are unavailable (these results carry no scaling/* metrics); by the Amdahl fit "
@@ -109,7 +106,7 @@ def bottleneck_sentence(fastest: pd.Series, fit: stats.AmdahlFit, ceiling: float
         return (f"Sampling takes {shares['sample']:.0%} of each iteration {where}: sampling is the bottleneck; "
                 f"faster sampling could give at most {gain:.1f}x (if it were free), through more envs per runner, "
                 f"or more env runners where cores are to spare.")
-    return (f"{PHASE_WORDS[top].capitalize()} takes {shares[top]:.0%} of each iteration {where}: "
+    return (f"{phases.BY_KEY[top].words.capitalize()} takes {shares[top]:.0%} of each iteration {where}: "
             f"more env runners can give at most {gain:.1f}x more.")
 
 

@@ -15,20 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scaling_study.core import rows
+from scaling_study.core import layout, rows
 from scaling_study.core.resources import cpus_needed
-from scaling_study.core.sampling_model import sampler_key
-from scaling_study.core.settings import ALIASES, DEFAULTS, display_value, names_of, resolve
+from scaling_study.core.sampling_model import envs_waiting_at_once, sampler_key
+from scaling_study.core.settings import ALIASES, default_of, display_value, names_of, resolve
 from scaling_study.core.tune_files import (
     TrialFiles,
     find_trial_dirs,
-    read_configs,
     read_experiment_state,
-    read_explored,
-    read_finished_ledger,
-    read_ledger,
-    read_pruned_points,
-    read_suite_files,
     read_trial,
 )
 
@@ -135,7 +129,7 @@ def sampling_cpus(p: dict, params: dict | None = None, cores: float | None = Non
     wait at once: one per runner, or all of a runner's envs when they are vectorized `async`."""
     params = params or {}
     if (params.get("step_cost") or {}).get("mode") == "sleep":
-        at_once = p["num_envs_per_env_runner"] if params.get("gym_env_vectorize_mode") == "async" else 1
+        at_once = envs_waiting_at_once(p["num_envs_per_env_runner"], params.get("gym_env_vectorize_mode"))
         return max(p["num_env_runners"], 1) * at_once
     if not p["num_env_runners"]:
         return 1
@@ -196,7 +190,7 @@ def first_line(text: str | None) -> str | None:
     return lines[-1][:200] if lines else None  # a traceback's last line names the exception
 
 
-def swept_settings(params: dict[str, dict]) -> list[str]:
+def varying_settings(params: dict[str, dict]) -> list[str]:
     """The settings (current names) whose values differ between trials, besides the base grid."""
     flat = pd.DataFrame.from_dict(
         {name: {k: repr(v) for k, v in p.items() if k not in NOT_GRID_PARAMS} for name, p in params.items()},
@@ -209,14 +203,14 @@ def swept_settings(params: dict[str, dict]) -> list[str]:
 def setting_value(params: dict, setting: str):
     """A setting's value in a params.json under any of its names (RLlib's default if absent), as a
     plain scalar: dicts and lists become their short display words so the column can be grouped by."""
-    value = next((params[n] for n in names_of(setting) if params.get(n) is not None), DEFAULTS.get(setting))
+    value = next((params[n] for n in names_of(setting) if params.get(n) is not None), default_of(setting))
     return display_value(value) if isinstance(value, dict | list) else value
 
 
 def add_grid_columns(trials: pd.DataFrame, params: dict[str, dict]) -> tuple[pd.DataFrame, list[str]]:
     """A column per swept setting, and each trial's point label: the suite's own, else one built from
     those columns (display only)."""
-    extra = swept_settings(params)
+    extra = varying_settings(params)
     trials = trials.copy()
     for setting in extra:
         trials[setting] = trials["trial"].map(lambda name, s=setting: setting_value(params[name], s))
@@ -312,16 +306,19 @@ def skip_reason(files: TrialFiles, picked: pd.DataFrame | None) -> str | None:
 
 def read_trials(experiment: Path) -> tuple[pd.DataFrame, dict[str, dict], list[pd.DataFrame], list[str]]:
     """Every trial directory -> a record each, params and picked rows of the usable ones, warnings."""
-    state, ledger = read_experiment_state(experiment), read_ledger(experiment)
-    finished = read_finished_ledger(experiment)
-    records, params, frames, warnings = [], {}, [], []
+    state, ledger = read_experiment_state(experiment), layout.read_ledger(experiment)
+    finished = ledger.by_dir()
+    records, params, frames, warnings = [], {}, [], list(ledger.warnings)
     for directory in find_trial_dirs(experiment):
         files = read_trial(directory)
         warnings += files.warnings
         picked = pick_columns(files.rows) if files.rows else None
         state_of = known_state(state.get(directory.name, {}), directory.name in finished, files)
-        record = trial_record(files, state_of, ledger.get(directory.name))
+        record = trial_record(files, state_of, finished.get(directory.name))
         record["skipped"] = skip_reason(files, picked)
+        if directory.name in ledger.repeated and not record["skipped"]:
+            # a second run of a trial the ledger lists already (two sweeps into one directory): counted once
+            record["skipped"] = f"a second run of the trial the ledger lists as {ledger.repeated[directory.name]}"
         records.append(record)
         if record["skipped"]:
             warnings.append(f"{directory.name}: skipped, {record['skipped']}")
@@ -361,8 +358,8 @@ def load_experiment(path: str | Path) -> Experiment:
     rows = rows.merge(trials.loc[usable, TRIAL_COLUMNS_ON_ITERATIONS], on="trial", how="left")
     iterations = derive_iteration_columns(rows)
     iterations = iterations[np.isfinite(iterations["env_steps_per_s"])].reset_index(drop=True)
-    provenance, calibration = read_suite_files(experiment)
+    provenance, calibration = layout.read_provenance(experiment), layout.read_calibration(experiment)
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
     return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
-                      provenance, calibration, warnings, read_pruned_points(experiment), read_explored(experiment),
-                      read_configs(experiment))
+                      provenance, calibration, warnings, layout.read_pruned(experiment),
+                      layout.read_explored(experiment), layout.read_configs(experiment))

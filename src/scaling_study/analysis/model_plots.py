@@ -38,13 +38,13 @@ def plot_measured_vs_predicted(summary: pd.DataFrame, ax: Axes | None = None) ->
 def curve(check: SelfCheck, envs: float, is_async: bool, runners: list[int], cores: float | None) -> np.ndarray:
     """The model's env steps/s for each runner count; cores=None gives each setting a machine of the
     CPUs it reserves (at least the measured machine's)."""
-    template = check.rows["setting"].iloc[0]
+    template = check.rows["configuration"].iloc[0]
     per_runner = float(check.rows["cpus_per_runner"].median())
     values = []
     for r in runners:
         machine = cores if cores is not None else max(template.cores, np.ceil(1.0 + r * per_runner))
         setting = replace(template, runners=float(r), envs=envs, is_async=is_async, cores=machine)
-        values.append(model.env_steps_per_s(setting, check.params))
+        values.append(model.predicted_env_steps_per_s(setting, check.params))
     return np.array(values)
 
 
@@ -55,21 +55,21 @@ def plot_model_curve(summary: pd.DataFrame, check: SelfCheck, most_runners: int 
     ax = ax or new_ax()
     rows = check.rows
     runners = runner_counts(most_runners)
-    kinds = rows.assign(envs=[s.envs for s in rows["setting"]], is_async=[s.is_async for s in rows["setting"]])
+    kinds = rows.assign(envs=[s.envs for s in rows["configuration"]], is_async=[s.is_async for s in rows["configuration"]])
     kinds["series"] = kinds.apply(lambda r: f"envs={r['envs']:g}" + (", async" if r["is_async"] else ""), axis=1)
     colours = series_colours(kinds["series"])
-    cores = rows["setting"].iloc[0].cores
+    cores = rows["configuration"].iloc[0].cores
     measured_points = summary.set_index("point")["env_steps_per_s"]
     for (envs, is_async, name), group in kinds.groupby(["envs", "is_async", "series"]):
         colour = colours[name]
         ax.plot(runners, curve(check, envs, is_async, runners, None), "-", color=colour, label=f"{name} (model)")
         ax.plot(runners, curve(check, envs, is_async, runners, cores), ":", color=colour)
         measured = group.groupby("point").first()
-        ax.plot(measured["setting"].map(lambda s: s.runners), measured_points.reindex(measured.index), "o",
+        ax.plot(measured["configuration"].map(lambda s: s.runners), measured_points.reindex(measured.index), "o",
                 color=colour)
     ax.plot([], [], "k:", label=f"model on the measured {cores:g} cores")
     ax.plot([], [], "ko", label="measured (median)")
-    measured_most = float(max(s.runners for s in rows["setting"]))
+    measured_most = float(max(s.runners for s in rows["configuration"]))
     ax.axvspan(measured_most, runners[-1], color="grey", alpha=0.08, label="not measured: prediction")
     ax.set_xscale("symlog", linthresh=1)
     ax.set_xticks(runners, [f"{r}" for r in runners])

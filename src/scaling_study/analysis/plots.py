@@ -14,17 +14,16 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scaling_study.core import stats
-from scaling_study.core.settings import display_value
+from scaling_study.core import phases, stats
+from scaling_study.core.settings import display_value, short_pairs
 
-PHASE_COLUMNS = [("sample_s", "sampling"), ("learn_s", "learning"), ("sync_s", "weight sync"),
-                 ("other_s", "other")]
 FIGSIZE = (7.5, 4.6)
 
 
 def short_point(label: str) -> str:
-    """'num_env_runners=2, num_envs_per_env_runner=4' -> 'runners=2, envs=4' for tick labels and legends."""
-    return label.replace("num_env_runners=", "runners=").replace("num_envs_per_env_runner=", "envs=")
+    """'num_env_runners=2, num_envs_per_env_runner=4' -> 'runners=2, envs=4' for tick labels and legends
+    (each setting's short name, as trial directories use it)."""
+    return ", ".join(f"{key}={value}" for key, value in short_pairs(label))
 
 
 def point_colours(count: int) -> list:
@@ -180,9 +179,9 @@ def plot_phases(seconds: pd.DataFrame, ax: Axes | None = None) -> Axes:
     labels = [short_point(p) for p in seconds.index]
     if seconds["sample_s"].notna().any():
         left = np.zeros(len(seconds))
-        for column, name in PHASE_COLUMNS:
-            width = seconds[column].fillna(0).clip(lower=0).to_numpy()
-            ax.barh(labels, width, left=left, label=name)
+        for phase in phases.PHASES:
+            width = seconds[phase.column].fillna(0).clip(lower=0).to_numpy()
+            ax.barh(labels, width, left=left, label=phase.label)
             left += width
         ax.legend(fontsize="small")
     else:

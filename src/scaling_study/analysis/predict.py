@@ -18,15 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scaling_study.core import model
+from scaling_study.core import model, phases
+from scaling_study.core.sampling_model import is_async
+from scaling_study.core.settings import default_of
 
 from .load import Experiment, NothingToAnalyse, load_experiment
 
-PHASE_COLUMNS = ["sample_s", "learn_s", "sync_s"]
-RLLIB_PPO_EPOCHS = 30  # RLlib 2.60's PPO default num_epochs, for a params.json that leaves it out
 
-
-def trial_params(experiment: Experiment) -> dict[str, dict]:
+def params_by_trial(experiment: Experiment) -> dict[str, dict]:
     """params.json of each analysed trial, by trial directory name."""
     params = {}
     for name in experiment.trials["trial"]:
@@ -53,33 +52,33 @@ def machine_cores(experiment: Experiment) -> float:
     return float(cores or experiment.trials["cpus"].max())
 
 
-def setting_of(trial: pd.Series, params: dict, step_s: float, batch: float, cores: float) -> model.Setting:
+def setting_of(trial: pd.Series, params: dict, step_s: float, batch: float, cores: float) -> model.Configuration:
     cost = params.get("step_cost") or {}
-    return model.Setting(
+    return model.Configuration(
         runners=float(trial["num_env_runners"]), envs=float(trial["num_envs_per_env_runner"]),
-        env_step_s=step_s, batch=batch, epochs=float(params.get("num_epochs") or RLLIB_PPO_EPOCHS),
-        is_async=str(params.get("gym_env_vectorize_mode", "sync")).lower() == "async",
+        env_step_s=step_s, batch=batch, epochs=float(params.get("num_epochs") or default_of("num_epochs")),
+        is_async=is_async(params.get("gym_env_vectorize_mode")),
         sleeps=cost.get("mode") == "sleep" and bool(cost.get("seconds")), cores=cores)
 
 
 def observations(experiment: Experiment) -> pd.DataFrame:
-    """A row per trial with measured phases: its point, its Setting and its median phase seconds."""
+    """A row per trial with measured phases: its point, its model Configuration and its median phase seconds."""
     measured = experiment.iterations[~experiment.iterations["warmup"]]
-    measured = measured.assign(other_s=measured["iter_s"] - measured[PHASE_COLUMNS].sum(axis=1, min_count=3))
-    per_trial = measured.groupby("trial")[["env_steps", "iter_s", *PHASE_COLUMNS, "other_s"]].median()
+    measured = phases.with_other_seconds(measured)
+    per_trial = measured.groupby("trial")[["env_steps", "iter_s", *phases.COLUMNS]].median()
     per_trial = per_trial.dropna()
-    params = trial_params(experiment)
+    params = params_by_trial(experiment)
     cores = machine_cores(experiment)
     trials = experiment.trials.set_index("trial").loc[per_trial.index]
     settings = [setting_of(trial, params.get(name, {}), env_step_s(experiment, params.get(name, {})),
                            per_trial.at[name, "env_steps"], cores)
                 for name, trial in trials.iterrows()]
-    return per_trial.assign(point=trials["point"], setting=settings,
+    return per_trial.assign(point=trials["point"], configuration=settings,
                             cpus_per_runner=trials["num_cpus_per_env_runner"].astype(float))
 
 
-def as_observations(rows: pd.DataFrame) -> list[model.Observation]:
-    return [model.Observation(r.setting, r.sample_s, r.learn_s, r.sync_s, r.other_s) for r in rows.itertuples()]
+def as_observations(rows: pd.DataFrame) -> list[model.TrialPhases]:
+    return [model.TrialPhases(r.configuration, r.sample_s, r.learn_s, r.sync_s, r.other_s) for r in rows.itertuples()]
 
 
 @dataclass
@@ -97,9 +96,9 @@ class SelfCheck:
         return float(np.nanmedian(self.error_pct.abs())) if self.error_pct.notna().any() else np.nan
 
 
-def point_prediction(settings: list[model.Setting], p: model.Params) -> float:
+def point_prediction(settings: list[model.Configuration], p: model.Params) -> float:
     """A point's env steps/s: the median over its trials' settings (they differ only in batch size)."""
-    return float(np.median([model.env_steps_per_s(s, p) for s in settings]))
+    return float(np.median([model.predicted_env_steps_per_s(s, p) for s in settings]))
 
 
 def self_check(experiment: Experiment, summary: pd.DataFrame) -> SelfCheck | None:
@@ -114,8 +113,8 @@ def self_check(experiment: Experiment, summary: pd.DataFrame) -> SelfCheck | Non
     for point in points:
         held_out = rows[rows["point"] == point]
         rest = model.fit(as_observations(rows[rows["point"] != point]))
-        predicted[point] = point_prediction(list(held_out["setting"]), rest)
-        fitted[point] = point_prediction(list(held_out["setting"]), full)
+        predicted[point] = point_prediction(list(held_out["configuration"]), rest)
+        fitted[point] = point_prediction(list(held_out["configuration"]), full)
     measured = summary.set_index("point")["env_steps_per_s"]
     predicted = pd.Series(predicted, dtype=float)
     error = 100.0 * (predicted - measured.reindex(predicted.index)) / measured.reindex(predicted.index)
@@ -159,16 +158,16 @@ def candidates(check: SelfCheck, machine: Machine) -> pd.DataFrame:
     rows = check.rows
     per_runner = float(rows["cpus_per_runner"].median())
     most = int(np.floor((machine.cpus - 1.0) / per_runner + 1e-9))
-    template = rows["setting"].iloc[0]
-    kinds = {(s.envs, s.is_async) for s in rows["setting"]}
+    template = rows["configuration"].iloc[0]
+    kinds = {(s.envs, s.is_async) for s in rows["configuration"]}
     out = []
-    for envs, is_async in sorted(kinds):
+    for envs, asynchronous in sorted(kinds):
         for runners in runner_counts(most):
-            setting = replace(template, runners=float(runners), envs=envs, is_async=is_async,
+            setting = replace(template, runners=float(runners), envs=envs, is_async=asynchronous,
                               cores=machine.cpus_per_node, nodes=float(machine.nodes))
             out.append({"num_env_runners": runners, "num_envs_per_env_runner": envs,
-                        "vectorize": "async" if is_async else "sync", "cpus": 1.0 + runners * per_runner,
-                        "env_steps_per_s": model.env_steps_per_s(setting, check.params)})
+                        "vectorize": "async" if asynchronous else "sync", "cpus": 1.0 + runners * per_runner,
+                        "env_steps_per_s": model.predicted_env_steps_per_s(setting, check.params)})
     table = pd.DataFrame(out)
     # the vectorize mode is named only where the measurements compared modes
     return table if table["vectorize"].nunique() > 1 else table.drop(columns="vectorize")

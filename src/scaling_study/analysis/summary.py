@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scaling_study.core import stats
+from scaling_study.core import phases, stats
 
 POINT_KEYS = ["point", "num_env_runners", "num_envs_per_env_runner"]
-PHASES = ["sample", "learn", "sync", "other"]
 
 
 def throughput_with_ci(measured: pd.DataFrame) -> pd.DataFrame:
@@ -32,17 +31,16 @@ def repeat_variation(measured: pd.DataFrame) -> pd.Series:
 
 def shares_per_point(measured: pd.DataFrame) -> pd.DataFrame:
     """Phase shares of iteration time per point (NaN where phases were not measured)."""
-    rows = {point: stats.phase_shares(g["iter_s"], g["sample_s"], g["learn_s"], g["sync_s"])
+    rows = {point: stats.phase_shares(g["iter_s"], *(g[column] for column in phases.TIMED_COLUMNS))
             for point, g in measured.groupby("point")}
     shares = pd.DataFrame.from_dict(rows, orient="index")
-    return shares.rename(columns={p: f"{p}_share" for p in PHASES})
+    return shares.rename(columns={p.key: p.share_column for p in phases.PHASES})
 
 
 def phase_seconds(measured: pd.DataFrame) -> pd.DataFrame:
     """Median seconds per iteration of each phase per point, for the stacked bar figure."""
-    seconds = measured.assign(other_s=measured["iter_s"] - measured[["sample_s", "learn_s", "sync_s"]].sum(
-        axis=1, min_count=3))
-    return seconds.groupby("point")[["iter_s", "sample_s", "learn_s", "sync_s", "other_s"]].median()
+    seconds = phases.with_other_seconds(measured)
+    return seconds.groupby("point")[["iter_s", *phases.COLUMNS]].median()
 
 
 def point_settings(iterations: pd.DataFrame, trials: pd.DataFrame, grid: list[str]) -> pd.DataFrame:

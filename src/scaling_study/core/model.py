@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import least_squares
 
+from scaling_study.core.sampling_model import waits_per_vector_step
+
 SAMPLE_PARAMS = ("a", "b", "q", "w", "r", "busy")
 # Starting points of the sampling fit, seconds: a cheap env on RLlib 2.60 costs about 1 ms a vector
 # step (notes/ray-2.60.md: 1.2 ms for one env), tens of microseconds per extra env.
@@ -34,7 +36,7 @@ MIN_FREE_CORES = 0.1  # keeps a fit that tries busy >= cores finite
 
 
 @dataclass(frozen=True)
-class Setting:
+class Configuration:
     """One configuration to time: what the trial params and the machine say."""
 
     runners: float          # num_env_runners (0: sampling in the main process)
@@ -63,9 +65,9 @@ class Params:
     other_per_runner: float = 0.0
 
 
-def cpu_and_wait_s(s: Setting, p: Params) -> tuple[float, float]:
+def cpu_and_wait_s(s: Configuration, p: Params) -> tuple[float, float]:
     """A vector step's CPU work and its waiting (a sleeping env's wait and wake-up), in seconds."""
-    waits = (1.0 if s.is_async else s.envs) if s.sleeps else 0.0
+    waits = waits_per_vector_step(s.envs, "async" if s.is_async else "sync") if s.sleeps else 0.0
     cpu = p.a + p.b * s.envs + (p.q * s.envs if s.is_async else 0.0) + (0.0 if s.sleeps else s.env_step_s * s.envs)
     return cpu * (1.0 + p.r if s.runners >= 1 else 1.0), waits * (s.env_step_s + p.w)
 
@@ -90,7 +92,7 @@ def shared_cores_rate(customers: int, cores: float, cpu_s: float, wait_s: float)
     return rate
 
 
-def vector_step_s(s: Setting, p: Params) -> float:
+def vector_step_s(s: Configuration, p: Params) -> float:
     """Seconds one runner spends on a vector step, its node's runners sharing the node's cores."""
     cpu, wait = cpu_and_wait_s(s, p)
     on_busiest_node = int(np.ceil(max(s.runners, 1.0) / s.nodes))
@@ -98,43 +100,43 @@ def vector_step_s(s: Setting, p: Params) -> float:
     return on_busiest_node / shared_cores_rate(on_busiest_node, free_cores, cpu, wait)
 
 
-def sample_s(s: Setting, p: Params) -> float:
+def sample_s(s: Configuration, p: Params) -> float:
     vector_steps = s.batch / (max(s.runners, 1.0) * s.envs)
     return vector_steps * vector_step_s(s, p)
 
 
-def learn_s(s: Setting, p: Params) -> float:
+def learn_s(s: Configuration, p: Params) -> float:
     return p.learn * s.batch * s.epochs
 
 
-def sync_s(s: Setting, p: Params) -> float:
+def sync_s(s: Configuration, p: Params) -> float:
     return p.sync0 + p.sync_per_runner * s.runners
 
 
-def other_s(s: Setting, p: Params) -> float:
+def other_s(s: Configuration, p: Params) -> float:
     return p.other0 + p.other_per_runner * s.runners
 
 
-def iteration_s(s: Setting, p: Params) -> float:
+def iteration_s(s: Configuration, p: Params) -> float:
     return sample_s(s, p) + learn_s(s, p) + sync_s(s, p) + other_s(s, p)
 
 
-def env_steps_per_s(s: Setting, p: Params) -> float:
+def predicted_env_steps_per_s(s: Configuration, p: Params) -> float:
     return s.batch / iteration_s(s, p)
 
 
 @dataclass(frozen=True)
-class Observation:
+class TrialPhases:
     """A measured point (medians over a trial's measured iterations, or over its seeds)."""
 
-    setting: Setting
+    configuration: Configuration
     sample_s: float
     learn_s: float
     sync_s: float
     other_s: float
 
 
-def free_sample_params(settings: list[Setting]) -> list[str]:
+def free_sample_params(settings: list[Configuration]) -> list[str]:
     """Only the sampling parameters the data can show: q needs async points, w sleeping ones, b more
     than one envs-per-runner value (else it cannot be told apart from a), r points with and without
     env runners, busy points with more runners than cores (where the cores can run short)."""
@@ -152,10 +154,10 @@ def free_sample_params(settings: list[Setting]) -> list[str]:
     return free
 
 
-def fit_sampling(observations: list[Observation]) -> dict[str, float]:
+def fit_sampling(observations: list[TrialPhases]) -> dict[str, float]:
     """a, b, q, w by least squares on log(predicted / measured) sampling seconds (relative errors, so
     a slow point does not outweigh a fast one), all >= 0."""
-    settings = [o.setting for o in observations]
+    settings = [o.configuration for o in observations]
     measured = np.array([o.sample_s for o in observations])
     free = free_sample_params(settings)
 
@@ -178,25 +180,25 @@ def fit_line(x, y) -> tuple[float, float]:
     return float(result.x[0]), float(result.x[1])
 
 
-def fit(observations: list[Observation]) -> Params:
+def fit(observations: list[TrialPhases]) -> Params:
     """Every parameter from measured points; each phase is fitted to its own measured seconds."""
-    settings = [o.setting for o in observations]
+    settings = [o.configuration for o in observations]
     runners = [s.runners for s in settings]
-    learn_per_step = [o.learn_s / (o.setting.batch * o.setting.epochs) for o in observations]
+    learn_per_step = [o.learn_s / (o.configuration.batch * o.configuration.epochs) for o in observations]
     sync0, sync_per_runner = fit_line(runners, [o.sync_s for o in observations])
     other0, other_per_runner = fit_line(runners, [o.other_s for o in observations])
     return Params(**fit_sampling(observations), learn=float(np.median(learn_per_step)), sync0=sync0,
                   sync_per_runner=sync_per_runner, other0=other0, other_per_runner=other_per_runner)
 
 
-def leave_one_out(observations: list[Observation]) -> np.ndarray:
+def leave_one_out(observations: list[TrialPhases]) -> np.ndarray:
     """Each point's env steps/s predicted by the model fitted to all the other points."""
     predictions = []
     for i, held_out in enumerate(observations):
         rest = observations[:i] + observations[i + 1:]
-        predictions.append(env_steps_per_s(held_out.setting, fit(rest)) if rest else np.nan)
+        predictions.append(predicted_env_steps_per_s(held_out.configuration, fit(rest)) if rest else np.nan)
     return np.array(predictions)
 
 
-def on_machine(s: Setting, cores: float, nodes: float = 1.0) -> Setting:
+def on_machine(s: Configuration, cores: float, nodes: float = 1.0) -> Configuration:
     return replace(s, cores=cores, nodes=nodes)

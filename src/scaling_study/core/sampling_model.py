@@ -47,17 +47,29 @@ def sampler_key(num_envs: int, vectorize_mode: str | None, step_cost: dict | Non
     return key
 
 
-def waits_per_vector_step(num_envs: int, vectorize_mode: str, reset_share: float = 0.0) -> float:
-    """How many step costs one vector step (num_envs env steps counted by RLlib) pays in sequence.
+def waits_per_vector_step(num_envs: float, vectorize_mode: str | None, reset_share: float = 0.0) -> float:
+    """How many step costs one vector step (num_envs env steps counted by RLlib) pays in sequence: the
+    suite's one home for "sync vector envs wait per env, async once" (the iteration model, the calibration's
+    budgets and the analysis's physical limit all ask it). A missing mode is RLlib's default, sync.
 
     sync: every env, one after another. async: one per turn of the runner's loop, but RLlib resets an ended
     env on its next turn without stepping it (a free turn that counts no step), so counted steps take
     more turns than num_envs per turn: a turn waits when any env steps, 1 - q**n of turns, and yields
     n * (1 - q) steps on average, with q = `reset_share` = 1 / (mean episode length + 1).
     """
-    if vectorize_mode != "async":
+    if not is_async(vectorize_mode):
         return float(num_envs)
     return (1 - reset_share**num_envs) / (1 - reset_share)
+
+
+def is_async(vectorize_mode: str | None) -> bool:
+    """Whether gym_env_vectorize_mode steps each env in its own process (RLlib's default is sync)."""
+    return str(vectorize_mode or "sync").lower() == "async"
+
+
+def envs_waiting_at_once(num_envs: float, vectorize_mode: str | None) -> float:
+    """How many of a runner's envs wait side by side during a vector step: one for sync, all for async."""
+    return num_envs / waits_per_vector_step(num_envs, vectorize_mode)
 
 
 def seconds_per_vector_step(overhead_s: float, step_s: float, num_envs: int, vectorize_mode: str,
@@ -67,7 +79,7 @@ def seconds_per_vector_step(overhead_s: float, step_s: float, num_envs: int, vec
     return overhead_s + waits * (step_s + wake_up.seconds(step_s))
 
 
-def env_steps_per_s(overhead_s: float, step_s: float, num_envs: int, vectorize_mode: str,
+def sampler_env_steps_per_s(overhead_s: float, step_s: float, num_envs: int, vectorize_mode: str,
                     wake_up: WakeUp = WakeUp(), reset_share: float = 0.0, runners: int = 1) -> float:
     """Env steps per second of `runners` independent env runners of this configuration."""
     return runners * num_envs / seconds_per_vector_step(overhead_s, step_s, num_envs, vectorize_mode, wake_up,

@@ -81,40 +81,65 @@ def step_cost(value: Any) -> str | None:
     return None
 
 
+UNSET: Any = type("Unset", (), {"__repr__": lambda self: "UNSET"})()
+"""A default the suite never needs: RLlib decides, and nothing here counts on its value."""
+
+
 @dataclass(frozen=True)
 class Setting:
+    """Everything the suite knows of one setting, in one record."""
+
     name: str
     check: Check
-    section: str  # the AlgorithmConfig method that takes it; "env" and "suite" are ours
+    section: str
+    """The AlgorithmConfig method that takes it (`config_calls.py` applies it there and fails on a section
+    it does not apply); "env" is ours: the env creator's config."""
     doc: str
+    default: Any = UNSET
+    """RLlib 2.60's value when a file (or a foreign params.json) does not say, where the suite needs it."""
+    short: str = ""
+    """The word trial directories and figure labels use for it (the name itself when empty)."""
+    pinned: bool = False
+    """The default is written into every trial's params, so params.json says what ran: the settings CPUs
+    are counted from before RLlib is imported, and the step cost."""
+
+    @property
+    def short_name(self) -> str:
+        return self.short or self.name
 
 
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
         Setting("num_env_runners", non_negative_int, "env_runners",
-                "remote env runner actors; 0 samples in the main process"),
+                "remote env runner actors; 0 samples in the main process", default=0, short="runners", pinned=True),
         Setting("num_envs_per_env_runner", positive_int, "env_runners",
-                "gymnasium vector envs stepped together in each runner"),
-        Setting("num_cpus_per_env_runner", positive_number, "env_runners", "CPUs reserved per env runner"),
+                "gymnasium vector envs stepped together in each runner", default=1, short="envs", pinned=True),
+        Setting("num_cpus_per_env_runner", positive_number, "env_runners", "CPUs reserved per env runner",
+                default=1, short="cpus_per_runner", pinned=True),
         Setting("rollout_fragment_length", positive_int_or_auto, "env_runners",
-                "steps each env runner collects per sample call"),
+                "steps each env runner collects per sample call", short="fragment"),
         Setting("gym_env_vectorize_mode", one_of(VECTORIZE_MODES), "env_runners",
-                "sync steps envs in turn; async steps each in its own process"),
+                "sync steps envs in turn; async steps each in its own process", short="vector"),
         Setting("sample_timeout_s", positive_number, "env_runners",
                 "seconds to wait for env runners before giving up on a sample"),
-        Setting("num_learners", non_negative_int, "learners", "remote learner actors; 0 learns in the main process"),
-        Setting("num_cpus_per_learner", positive_number, "learners", "CPUs reserved per learner"),
-        Setting("num_cpus_for_main_process", positive_number, "resources", "CPUs reserved for the main process"),
+        Setting("num_learners", non_negative_int, "learners", "remote learner actors; 0 learns in the main process",
+                default=0, short="learners", pinned=True),
+        # RLlib's default is "auto", which is 1 on a machine without GPUs.
+        Setting("num_cpus_per_learner", positive_number, "learners", "CPUs reserved per learner",
+                default=1, short="cpus_per_learner", pinned=True),
+        Setting("num_cpus_for_main_process", positive_number, "resources", "CPUs reserved for the main process",
+                default=1, short="main_cpus", pinned=True),
         Setting("placement_strategy", one_of(PLACEMENT_STRATEGIES), "resources",
-                "how Ray places a trial's bundles across nodes"),
-        Setting("train_batch_size_per_learner", positive_int, "training", "env steps per training iteration"),
-        Setting("minibatch_size", positive_int, "training", "SGD minibatch size"),
-        Setting("num_epochs", positive_int, "training", "passes over each train batch"),
+                "how Ray places a trial's bundles across nodes", default="PACK", short="placement", pinned=True),
+        Setting("train_batch_size_per_learner", positive_int, "training", "env steps per training iteration",
+                default=4000, short="batch"),
+        Setting("minibatch_size", positive_int, "training", "SGD minibatch size", default=128),
+        Setting("num_epochs", positive_int, "training", "passes over each train batch", default=30),
         Setting("lr", positive_number, "training", "learning rate"),
         Setting("gamma", fraction, "training", "discount factor"),
         Setting("fcnet_hiddens", layer_sizes, "rl_module", "hidden layer sizes of the policy and value nets"),
-        Setting("step_cost", step_cost, "env", "simulated cost added to every env step"),
+        Setting("step_cost", step_cost, "env", "simulated cost added to every env step", default=None, pinned=True),
         Setting("restart_failed_env_runners", lambda v: None if isinstance(v, bool) else "true or false",
                 "fault_tolerance", "restart an env runner that dies instead of failing the trial"),
     ]
@@ -132,18 +157,30 @@ ALIASES: dict[str, str] = {
     "num_cpus_for_driver": "num_cpus_for_main_process",
 }
 
-# What RLlib 2.60 does when a file (or a params.json) does not say; used to count CPUs before RLlib is
-# imported. RLlib's num_cpus_per_learner default is "auto", which is 1 on a machine without GPUs.
-DEFAULTS: dict[str, Any] = {
-    "num_env_runners": 0,
-    "num_envs_per_env_runner": 1,
-    "num_cpus_per_env_runner": 1,
-    "num_learners": 0,
-    "num_cpus_per_learner": 1,
-    "num_cpus_for_main_process": 1,
-    "placement_strategy": "PACK",
-    "step_cost": None,
-}
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS.values() if s.pinned}
+"""The pinned settings' defaults (`Setting.pinned`), derived from the records: what every trial's params
+holds where its point does not say."""
+
+
+def default_of(setting: str) -> Any:
+    """RLlib's default of `setting` as its record holds it; None where the suite does not need it."""
+    default = SETTINGS[setting].default if setting in SETTINGS else UNSET
+    return None if default is UNSET else default
+
+
+def short_name(setting: str) -> str:
+    """'num_envs_per_env_runner' -> 'envs'; a name that is no setting of ours stays as it is."""
+    return SETTINGS[setting].short_name if setting in SETTINGS else setting
+
+
+def short_pairs(label: str) -> list[tuple[str, str]]:
+    """A point label 'num_env_runners=2, num_envs_per_env_runner=4' -> [('runners', '2'), ('envs', '4')]."""
+    pairs = []
+    for part in str(label or "").split(", "):
+        key, _, value = part.partition("=")
+        if key:
+            pairs.append((short_name(key), value))
+    return pairs
 
 
 def names_of(setting: str) -> list[str]:
@@ -156,8 +193,11 @@ def resolve(params: dict[str, Any], settings: tuple[str, ...]) -> dict[str, Any]
     value is absent or "auto" (e.g. RLlib's own num_cpus_per_learner in a foreign params.json)."""
     resolved = {}
     for setting in settings:
-        value = next((params[n] for n in names_of(setting) if params.get(n) is not None), DEFAULTS[setting])
-        resolved[setting] = DEFAULTS[setting] if value == "auto" else value
+        default = SETTINGS[setting].default
+        if default is UNSET:
+            raise KeyError(f"{setting} has no default in its Setting record")
+        value = next((params[n] for n in names_of(setting) if params.get(n) is not None), default)
+        resolved[setting] = default if value == "auto" else value
     return resolved
 
 

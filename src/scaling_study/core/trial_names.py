@@ -9,30 +9,15 @@ from __future__ import annotations
 
 import re
 
-# Long RLlib names -> the short words a directory listing can show.
-SHORT = {
-    "num_env_runners": "runners",
-    "num_envs_per_env_runner": "envs",
-    "num_cpus_per_env_runner": "cpus_per_runner",
-    "num_learners": "learners",
-    "num_cpus_per_learner": "cpus_per_learner",
-    "num_cpus_for_main_process": "main_cpus",
-    "gym_env_vectorize_mode": "vector",
-    "train_batch_size_per_learner": "batch",
-    "rollout_fragment_length": "fragment",
-    "placement_strategy": "placement",
-}
+from scaling_study.core.settings import short_pairs
+
 UNSAFE = re.compile(r"[^A-Za-z0-9=._-]+")
 MAX_SETTINGS_CHARS = 120  # file names stop at 255 bytes; Tune adds nothing to a creator's name
 
 
 def settings_words(config: dict) -> str:
     """'num_env_runners=2, num_envs_per_env_runner=4' (the point label) -> 'runners=2_envs=4'."""
-    words = []
-    for part in str(config.get("point") or "").split(", "):
-        key, _, value = part.partition("=")
-        if key:
-            words.append(f"{SHORT.get(key, key)}={value}")
+    words = [f"{key}={value}" for key, value in short_pairs(config.get("point"))]
     text = UNSAFE.sub("-", "_".join(words))[:MAX_SETTINGS_CHARS]
     return text or f"trial{config.get('trial_index', '')}"
 

@@ -2,7 +2,9 @@
 
 Tune's own reader (`tune.ExperimentAnalysis`) needs the pickled experiment state and imports Ray; this
 module reads the plain-text files instead, so it works on stripped, partial and foreign directories.
-Readers return plain Python values and a list of warnings; they never raise for damaged content.
+Readers return plain Python values and a list of warnings; they never raise for damaged content. The
+suite's own files beside the trials (the ledger, provenance, calibration, pruned points) are read and
+written by `layout.py`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from scaling_study.core import layout
+from scaling_study.core.layout import read_json_file
 
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.csv"
 PARAMS_FILE = "params.json"
-TRIAL_FILES = (PARAMS_FILE, RESULT_FILE, PROGRESS_FILE)
+ERROR_FILE = "error.txt"
+DATA_FILES = (PARAMS_FILE, RESULT_FILE, PROGRESS_FILE)
+"""A directory holding any of these is a trial's."""
+TRIAL_FILES = (*DATA_FILES, ERROR_FILE)
+"""Every file of a trial's that the suite reads (the ledger copies them to storage when it finishes)."""
 
 
 @dataclass
@@ -38,17 +44,8 @@ def find_trial_dirs(experiment: Path) -> list[Path]:
     return sorted(
         child for child in experiment.iterdir()
         if child.is_dir() and not child.name.startswith((".", "checkpoint_"))
-        and any((child / name).exists() for name in TRIAL_FILES)
+        and any((child / name).exists() for name in DATA_FILES)
     )
-
-
-def read_json_file(path: Path) -> dict | None:
-    """A JSON object from a file, or None when the file is missing or not a JSON object."""
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def read_result_lines(path: Path) -> tuple[list[dict], list[str]]:
@@ -96,7 +93,7 @@ def read_trial(path: Path) -> TrialFiles:
         rows = read_progress_csv(path / PROGRESS_FILE)
         if rows:
             warnings.append(f"{path.name}: {RESULT_FILE} is empty or missing; read {PROGRESS_FILE} instead")
-    error_file = path / "error.txt"
+    error_file = path / ERROR_FILE
     error_text = error_file.read_text(errors="replace") if error_file.exists() else None
     return TrialFiles(path.name, path, params, rows, warnings, error_text)
 
@@ -133,54 +130,3 @@ def _trial_facts(state: dict | None) -> dict[str, dict]:
                 "error_filename": runtime.get("error_filename"),
             }
     return facts
-
-
-def read_finished_ledger(experiment: Path) -> set[str]:
-    """Trial directories the suite recorded as finished (scaling_study.run.ledger writes the file the moment
-    a trial meets its stop criterion, where Tune saves its experiment state only every so often)."""
-    try:
-        lines = (experiment / layout.LEDGER).read_text().splitlines()
-    except OSError:
-        return set()
-    finished = set()
-    for line in lines:
-        try:
-            finished.add(json.loads(line)["trial_dir"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a line cut short by a kill: that trial did not finish
-    return finished
-
-
-def read_suite_files(experiment: Path) -> tuple[dict | None, dict | None]:
-    """This suite's provenance.json and calibration.json, when present (foreign dirs have neither)."""
-    return read_json_file(experiment / layout.PROVENANCE), read_json_file(experiment / layout.CALIBRATION)
-
-
-def read_ledger(experiment: Path) -> dict[str, dict]:
-    """This suite's ledger of finished trials (scaling_study/finished.jsonl), keyed by trial directory
-    name: each entry's trial_index and the stop criterion the trial met (`stopped_by`). A line cut short
-    by a kill is skipped; foreign directories have no ledger."""
-    path = experiment / layout.LEDGER
-    entries = {}
-    for line in (path.read_text(errors="replace").splitlines() if path.exists() else []):
-        try:
-            entry = json.loads(line)
-            entries[entry["trial_dir"]] = entry
-        except (ValueError, KeyError, TypeError):
-            continue
-    return entries
-
-
-def read_configs(experiment: Path) -> dict:
-    """{"preamble": imports, "points": {point label: PPOConfig chain}} (scaling_study/configs.json), or {}."""
-    return read_json_file(Path(experiment) / layout.CONFIGS) or {}
-
-
-def read_explored(experiment: Path) -> dict[str, dict]:
-    """What `auto` decided per series (scaling_study/explored.json), by series label."""
-    return read_json_file(Path(experiment) / layout.EXPLORED) or {}
-
-
-def read_pruned_points(experiment: Path) -> dict[str, dict]:
-    """Grid points racing stopped running (scaling_study/pruned.json), by point label, with the evidence."""
-    return read_json_file(experiment / layout.PRUNED) or {}

@@ -14,7 +14,8 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from scaling_study.core.sampling_model import sampler_key
+from scaling_study.core.sampling_model import sampler_key, waits_per_vector_step
+from scaling_study.core.settings import resolve
 from scaling_study.run.envs import make_env
 from scaling_study.run.provenance import cpu_model
 
@@ -100,11 +101,16 @@ WARMUP_VECTOR_STEPS = 5
 LONGEST_SAMPLER_CALIBRATION_S = 6.0  # a slower configuration (say a 30 s step) is not calibrated
 
 
+def envs_per_runner(params: dict[str, Any]) -> int:
+    """The trial's envs per runner, RLlib's default where its params do not say."""
+    return resolve(params, ("num_envs_per_env_runner",))["num_envs_per_env_runner"]
+
+
 def expected_vector_step_s(params: dict[str, Any]) -> float:
     """A guess at one vector step's time, for budgets: the step costs paid in turn plus 2 ms standing in
     for RLlib's own cost."""
     cost = (params.get("step_cost") or {}).get("seconds", 0.0)
-    waits = 1 if params.get("gym_env_vectorize_mode") == "async" else params.get("num_envs_per_env_runner", 1)
+    waits = waits_per_vector_step(envs_per_runner(params), params.get("gym_env_vectorize_mode"))
     return waits * cost + 0.002
 
 
@@ -154,7 +160,7 @@ SAMPLER_WINDOWS = 3
 
 
 def _sampler_key_of(params: dict[str, Any]) -> str:
-    return sampler_key(params.get("num_envs_per_env_runner", 1), params.get("gym_env_vectorize_mode"),
+    return sampler_key(envs_per_runner(params), params.get("gym_env_vectorize_mode"),
                        params.get("step_cost"))
 
 
@@ -179,13 +185,13 @@ def _sampler_ceilings(configs: dict[str, dict[str, Any]], seconds: float) -> dic
         # RLlib's own time per vector step, with free env steps: the sampling model's overhead
         free = measure({**params, "step_cost": None})
         out[key] = {
-            "num_envs_per_env_runner": params.get("num_envs_per_env_runner", 1),
+            "num_envs_per_env_runner": envs_per_runner(params),
             "gym_env_vectorize_mode": params.get("gym_env_vectorize_mode") or "sync",
             "step_cost": params.get("step_cost"),
             "vector_steps": steps,
             **sampled,
             "overhead_s_per_vector_step": free["seconds_per_vector_step"],
-            "env_steps_per_s_per_runner": params.get("num_envs_per_env_runner", 1) / sampled["seconds_per_vector_step"],
+            "env_steps_per_s_per_runner": envs_per_runner(params) / sampled["seconds_per_vector_step"],
         }
     return out
 

@@ -18,7 +18,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from scaling_study.run.provenance import _version, cpu_model, write_json
+from scaling_study.core.layout import write_json
+from scaling_study.run.provenance import _version, cpu_model
 
 CACHE_ENV = "SCALING_STUDY_CACHE_DIR"
 

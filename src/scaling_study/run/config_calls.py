@@ -17,6 +17,22 @@ from scaling_study.run import envs
 
 # Settings go to the AlgorithmConfig method their `section` names, in this order.
 CONFIG_SECTIONS = ("env_runners", "learners", "resources", "training", "fault_tolerance")
+# Settings applied by a call of their own below (name -> their section): an RLModule model config, the
+# env creator's config.
+APPLIED_APART = {"fcnet_hiddens": "rl_module", "step_cost": "env"}
+
+
+class UnappliedSetting(ValueError):
+    """A setting record names a config section this module does not apply: it would be dropped."""
+
+
+def check_sections(settings=SETTINGS) -> None:
+    """Every setting is applied somewhere: in its section's call, or by a call of its own."""
+    for setting in settings.values():
+        if setting.section not in CONFIG_SECTIONS and APPLIED_APART.get(setting.name) != setting.section:
+            raise UnappliedSetting(
+                f"setting {setting.name} is in config section {setting.section!r}, which config_calls does not "
+                f"apply (it applies {', '.join(CONFIG_SECTIONS)}, and {', '.join(APPLIED_APART)} by name)")
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,7 @@ def env_config(params: dict[str, Any]) -> dict[str, Any]:
 
 def config_calls(params: dict[str, Any]) -> list[Call]:
     """The PPOConfig calls of one trial, in order; settings not in `params` keep RLlib's defaults."""
+    check_sections()
     calls = [
         Call("framework", {"framework": "torch"}),
         Call("environment", {"env": envs.ENV_NAME, "env_config": env_config(params)}),

@@ -14,7 +14,6 @@ which the report shows; decisions are never undone, so a resumed sweep keeps the
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from ray.tune.search import Searcher
 
 from scaling_study.core import layout
 from scaling_study.core.adaptive import series_verdict
-from scaling_study.core.tune_files import read_explored
 from scaling_study.run.racing import measured_rates
 
 JUDGED_FROM = {"num_env_runners": 2, "num_envs_per_env_runner": 1}
@@ -40,7 +38,7 @@ class ExploreSearcher(Searcher):
         self.params, self.todo, self.exp_dir = params, set(todo), Path(exp_dir)
         self.setting = params[0]["auto_setting"]
         self.rates: dict[int, dict[Any, float]] = {i: dict(enumerate(r)) for i, r in (finished or {}).items()}
-        self.explored = read_explored(self.exp_dir)
+        self.explored = layout.read_explored(self.exp_dir)
         self.series: dict[str, list[str]] = {}  # series label -> its candidate points, in order
         self.trials: dict[str, list[int]] = {}  # point label -> trial indices
         self.outside: list[int] = []
@@ -102,18 +100,12 @@ class ExploreSearcher(Searcher):
             "tried": [value(p) for p in points[:tried]], "not_tried": [value(p) for p in points[tried:]],
             "not_tried_points": points[tried:],
         }
-        write_explored(self.exp_dir, self.explored)
+        layout.write_explored(self.exp_dir, self.explored)
         series = f" ({label})" if label else ""
         print(f"auto{series}: best {verdict.best} {UNIT[self.setting]}; {verdict.why}", flush=True)
 
 
-def write_explored(exp_dir: Path, explored: dict[str, dict]) -> None:
-    path = Path(exp_dir) / layout.EXPLORED
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(explored, indent=2) + "\n")
-
-
 def unexplored_trials(params: list[dict[str, Any]], exp_dir: Path) -> set[int]:
     """Indices of the trials `auto` decided not to run (candidates past where a series stopped)."""
-    skipped = {p for decision in read_explored(exp_dir).values() for p in decision.get("not_tried_points", [])}
+    skipped = {p for decision in layout.read_explored(exp_dir).values() for p in decision.get("not_tried_points", [])}
     return {i for i, p in enumerate(params) if p["point"] in skipped}

@@ -9,18 +9,15 @@ trials not listed there, and sets the directories of interrupted attempts aside.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
 
-from scaling_study.core.layout import LEDGER, SET_ASIDE
+from scaling_study.core.layout import SET_ASIDE, append_finished, read_ledger
+from scaling_study.core.tune_files import PARAMS_FILE, TRIAL_FILES
 from scaling_study.run.stopping import stop_reason
-
-TRIAL_FILES = ("params.json", "result.json", "progress.csv", "error.txt")
 
 
 class FinishedTrialRecorder(Callback):
@@ -50,28 +47,18 @@ def reached_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
 
 
 def record_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None) -> None:
-    """Append a finished trial, with the stop criterion it met (stopping.stop_reason)."""
-    path = Path(exp_dir) / LEDGER
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as ledger:
-        ledger.write(json.dumps({"trial_index": trial_index, "trial_dir": trial_dir, "stopped_by": stopped_by}) + "\n")
-        ledger.flush()
-        os.fsync(ledger.fileno())
+    """Append a finished trial, with the stop criterion it met (stopping.stop_reason); a trial_index the
+    ledger lists already is not written again, and said so."""
+    if not append_finished(exp_dir, trial_index, trial_dir, stopped_by):
+        kept = read_ledger(exp_dir).by_index[trial_index]["trial_dir"]
+        print(f"Ledger: trial_index {trial_index} is listed already ({kept}); {trial_dir} is not recorded",
+              flush=True)
 
 
 def finished_trials(exp_dir: Path) -> dict[int, str]:
-    """trial_index -> trial directory name, for every trial recorded as finished."""
-    path = Path(exp_dir) / LEDGER
-    if not path.exists():
-        return {}
-    finished = {}
-    for line in path.read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill: that trial did not finish
-        finished[int(entry["trial_index"])] = entry["trial_dir"]
-    return finished
+    """trial_index -> trial directory name, for every trial recorded as finished (a line cut short by a
+    kill is no finished trial)."""
+    return {index: entry["trial_dir"] for index, entry in read_ledger(exp_dir).by_index.items()}
 
 
 def set_aside_unfinished(exp_dir: Path) -> list[str]:
@@ -79,7 +66,7 @@ def set_aside_unfinished(exp_dir: Path) -> list[str]:
     keep = set(finished_trials(exp_dir).values())
     moved = []
     for trial_dir in sorted(Path(exp_dir).iterdir()):
-        if trial_dir.is_dir() and (trial_dir / "params.json").exists() and trial_dir.name not in keep:
+        if trial_dir.is_dir() and (trial_dir / PARAMS_FILE).exists() and trial_dir.name not in keep:
             target = Path(exp_dir) / SET_ASIDE / trial_dir.name
             target.parent.mkdir(parents=True, exist_ok=True)
             trial_dir.rename(target)

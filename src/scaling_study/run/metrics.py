@@ -13,24 +13,20 @@ from typing import Any
 from ray.rllib.callbacks.callbacks import RLlibCallback
 from ray.rllib.utils.metrics import (
     ENV_RUNNER_RESULTS,
-    ENV_RUNNER_SAMPLING_TIMER,
-    LEARNER_UPDATE_TIMER,
     NUM_ENV_STEPS_SAMPLED,
     NUM_ENV_STEPS_SAMPLED_LIFETIME,
-    SYNCH_WORKER_WEIGHTS_TIMER,
     TIMERS,
 )
 
+from scaling_study.core import phases as phase_table
 from scaling_study.core.rows import ScalingRow
-
-PHASE_TIMERS = {"sample_s": ENV_RUNNER_SAMPLING_TIMER, "learn_s": LEARNER_UPDATE_TIMER, "sync_s": SYNCH_WORKER_WEIGHTS_TIMER}
 
 
 class PerIterationTimers(RLlibCallback):
     def on_algorithm_init(self, *, algorithm, metrics_logger=None, **kwargs) -> None:
-        for timer in PHASE_TIMERS.values():
+        for phase in phase_table.TIMED:
             # Creates the stats entry only; RLlib's later `log_time` calls reuse its window.
-            algorithm.metrics.log_time((TIMERS, timer), reduce="mean", window=1)
+            algorithm.metrics.log_time((TIMERS, phase.rllib_timer), reduce="mean", window=1)
 
 
 def lifetime_env_steps(result: dict[str, Any]) -> int:
@@ -53,7 +49,7 @@ def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **t
         env_steps = int(result.get(ENV_RUNNER_RESULTS, {}).get(NUM_ENV_STEPS_SAMPLED, 0))
     iter_s = float(result["time_this_iter_s"])
     timers = result.get(TIMERS, {})
-    phases = {name: _seconds(timers.get(timer)) for name, timer in PHASE_TIMERS.items()}
+    phases = {phase.column: _seconds(timers.get(phase.rllib_timer)) for phase in phase_table.TIMED}
     return ScalingRow(
         env_steps=env_steps,
         iter_s=iter_s,

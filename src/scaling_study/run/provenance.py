@@ -6,7 +6,6 @@ Environment variables are recorded only from an allow-list, so no secret (tokens
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
 import shlex
@@ -88,11 +87,3 @@ def collect(spec_dict: dict[str, Any], cluster: dict[str, Any], argv: list[str] 
         "concurrency": concurrency,
         "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically, so an interruption never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    tmp.replace(path)

@@ -18,30 +18,15 @@ trials round by round, so one Tune run (and its warm processes) serves every rou
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ray.tune.search import Searcher
 
-from scaling_study.core import layout
 from scaling_study.core.adaptive import points_to_prune
+from scaling_study.core.layout import read_pruned, write_pruned
 from scaling_study.core.rows import GROUP
 from scaling_study.run.stopping import metric
-
-
-def read_pruned(exp_dir: Path) -> dict[str, dict[str, Any]]:
-    path = Path(exp_dir) / layout.PRUNED
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def write_pruned(exp_dir: Path, pruned: dict[str, dict[str, Any]]) -> None:
-    path = Path(exp_dir) / layout.PRUNED
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(pruned, indent=2) + "\n")
 
 
 def measured_rates(rows: list[dict[str, Any]]) -> list[float]:

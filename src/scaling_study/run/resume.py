@@ -19,10 +19,8 @@ from scaling_study.run.ledger import finished_trials, set_aside_unfinished
 
 
 def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((exp_dir / layout.PROVENANCE).read_text())["spec"]
-    except (OSError, ValueError, KeyError):
-        return None
+    spec = (layout.read_provenance(exp_dir) or {}).get("spec")
+    return spec if isinstance(spec, dict) else None
 
 
 # Not what the experiment is: where the file came from, where results are also sent, and how many trials

@@ -276,12 +276,12 @@ def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str
 
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         record = provenance.collect(spec.to_dict(), info.to_dict(), argv, concurrency.to_dict())
-        provenance.write_json(exp_dir / layout.PROVENANCE, record)
+        layout.write_json(exp_dir / layout.PROVENANCE, record)
     if not resume or not (exp_dir / layout.CONFIGS).exists():
         chains = {p["point"]: as_python(config_calls(p)) for p in params if p["repeat"] == 0}
-        provenance.write_json(exp_dir / layout.CONFIGS, {"preamble": PREAMBLE, "points": chains})
+        layout.write_json(exp_dir / layout.CONFIGS, {"preamble": PREAMBLE, "points": chains})
     if not (exp_dir / layout.CALIBRATION).exists():
-        provenance.write_json(exp_dir / layout.CALIBRATION,
+        layout.write_json(exp_dir / layout.CALIBRATION,
                               calibration_cache.calibration(env_config(params[0]), params, recalibrate))
 
 
