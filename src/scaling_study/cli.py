@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start a fresh process for every trial instead of reusing a finished trial's")
     sweep.add_argument("--recalibrate", action="store_true",
                        help="measure the env's raw steps/s afresh instead of reusing this machine's cached figure")
+    sweep.add_argument("--no-wait", action="store_true",
+                       help="refuse, instead of waiting, when another sweep is running on this machine")
     sweep.add_argument("--shared-storage", action="store_true",
                        help="assert that --storage-path is a file system every cluster node mounts at that path")
 
@@ -136,6 +138,7 @@ def _sweep(args: argparse.Namespace) -> int:
         allow_pending=args.allow_pending, restart=args.restart, verbose=args.verbose,
         max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
         recalibrate=args.recalibrate, reuse_actors=not args.cold_processes,
+        wait=not args.no_wait,
     )
     if options.address and options.num_cpus:
         raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")

@@ -17,7 +17,7 @@ from scaling_study.core import layout
 from scaling_study.core.errors import SpecError, UsageError
 from scaling_study.core.resources import cpus_needed, local_cpus
 from scaling_study.core.spec import ExperimentSpec, points_that_do_not_fit, trial_params
-from scaling_study.run import node_exclusive, storage
+from scaling_study.run import node_exclusive, storage, sweep_lock
 from scaling_study.run.tracking import check_trackers_ready
 
 
@@ -38,6 +38,8 @@ class SweepOptions:
     saving the start of a process that imports RLlib and torch (rows record `warm_process`, `startup_s`)."""
     recalibrate: bool = False
     """Measure the env's raw rate afresh instead of reusing this machine's cached calibration."""
+    wait: bool = True
+    """Wait for a sweep already running on this machine (sweep_lock.py); False refuses instead."""
 
 
 class _Lookup:
@@ -173,6 +175,7 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
     )
 
 
+@sweep_lock.one_sweep_at_a_time(lambda spec, options, argv=None: (experiment_dir(options, spec), options.wait))
 def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | None = None) -> Path:
     """Validate everything, start or join Ray, run the grid, and return the experiment directory.
 
