@@ -18,6 +18,7 @@ from typing import Any
 from ray.tune import Callback
 
 from scaling_study.core.layout import LEDGER, SET_ASIDE
+from scaling_study.run.retries import retry_facts
 from scaling_study.run.stopping import stop_reason
 
 TRIAL_FILES = ("params.json", "result.json", "progress.csv", "error.txt")
@@ -40,7 +41,8 @@ class FinishedTrialRecorder(Callback):
             source = Path(trial.local_path) / name
             if source.exists() and source.resolve() != (target / name).resolve():
                 shutil.copyfile(source, target / name)
-        record_finished(self.exp_dir, trial.config["trial_index"], target.name, stopped_by)
+        record_finished(self.exp_dir, trial.config["trial_index"], target.name, stopped_by,
+                        **retry_facts(Path(trial.local_path)))
 
 
 def reached_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
@@ -49,12 +51,15 @@ def reached_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
     return stop_reason(result, stop) is not None
 
 
-def record_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None) -> None:
-    """Append a finished trial, with the stop criterion it met (stopping.stop_reason)."""
+def record_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None,
+                    **retried: Any) -> None:
+    """Append a finished trial, with the stop criterion it met (stopping.stop_reason) and, if it was
+    retried, `retries` and `retried_after` (retries.retry_facts)."""
     path = Path(exp_dir) / LEDGER
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as ledger:
-        ledger.write(json.dumps({"trial_index": trial_index, "trial_dir": trial_dir, "stopped_by": stopped_by}) + "\n")
+        ledger.write(json.dumps({"trial_index": trial_index, "trial_dir": trial_dir, "stopped_by": stopped_by,
+                                 **retried}) + "\n")
         ledger.flush()
         os.fsync(ledger.fileno())
 

@@ -168,9 +168,10 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
             verbose=1 if options.verbose else 0,
             # result.json, progress.csv, TensorBoard and the trackers asked for; no checkpoints unless asked.
             callbacks=sweep_callbacks(spec.tracking, spec.name, exp_dir, spec.stop, total=len(params),
-                                      done_before=len(params) - len(todo)),
+                                      done_before=len(params) - len(todo), retries=spec.retries),
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
-            failure_config=tune.FailureConfig(max_failures=0),
+            # A failed trial runs again from scratch (retries.py): there is no checkpoint to resume from.
+            failure_config=tune.FailureConfig(max_failures=spec.retries),
         ),
     )
 
