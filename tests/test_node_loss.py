@@ -94,14 +94,16 @@ class NodeKiller(threading.Thread):
 
 
 @pytest.fixture
-def cluster(tmp_path):
+def cluster(request, tmp_path):
+    """Head (1 CPU) + `request.param` workers of 2 CPUs (default 2); ended by id after the test."""
+    workers = getattr(request, "param", 2)
     token = tmp_path / "auth_token"
     token.write_text("fedcba9876543210" * 4)
     env = {k: v for k, v in os.environ.items()
            if k not in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")}
     env["RAY_AUTH_TOKEN_PATH"] = str(token)
     state = tmp_path / "state.json"
-    up = subprocess.run([sys.executable, str(LOCAL), "up", "--state", str(state), "--workers", "2", "--cpus", "2",
+    up = subprocess.run([sys.executable, str(LOCAL), "up", "--state", str(state), "--workers", str(workers), "--cpus", "2",
                          "--head-cpus", "1"], env=env, capture_output=True, text=True, timeout=180)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
@@ -115,18 +117,23 @@ def cluster(tmp_path):
             end_processes(processes_naming(root))
 
 
-def test_a_trial_whose_node_is_lost_is_run_again_from_scratch_and_the_sweep_exits_0(tmp_path, cluster):
+def sweep_killing_a_node(tmp_path, cluster, workers: list[str], env: dict[str, str] | None = None):
     experiment = tmp_path / "node-loss.yaml"
     experiment.write_text(yaml.safe_dump(SPEC))
-    storage = tmp_path / "results"
-    killer = NodeKiller(cluster["dir"], ["w1", "w2"])
+    killer = NodeKiller(cluster["dir"], workers)
     killer.start()
     try:
         done = subprocess.run([sys.executable, "-m", "scaling_study.cli", "sweep", str(experiment), "--storage-path",
-                               str(storage), "--address", cluster["address"], "--no-analyze"], cwd=REPO,
-                              env=cluster["env"], capture_output=True, text=True, timeout=300)
+                               str(tmp_path / "results"), "--address", cluster["address"], "--no-analyze"], cwd=REPO,
+                              env={**cluster["env"], **(env or {})}, capture_output=True, text=True, timeout=300)
     finally:
         killer.stop()
+    return done, killer
+
+
+def test_a_trial_whose_node_is_lost_is_run_again_from_scratch_and_the_sweep_exits_0(tmp_path, cluster):
+    done, killer = sweep_killing_a_node(tmp_path, cluster, ["w1", "w2"])
+    storage = tmp_path / "results"
     out = done.stdout[-3000:] + done.stderr[-3000:]
     assert killer.killed_node, "no trial was seen training on a worker node\n" + out
     assert done.returncode == 0, out
@@ -146,3 +153,17 @@ def test_a_trial_whose_node_is_lost_is_run_again_from_scratch_and_the_sweep_exit
                              str(tmp_path / "report")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert report.returncode == 0, report.stderr
     assert "retried once after node loss" in report.stdout + report.stderr
+
+
+@pytest.mark.parametrize("cluster", [1], indirect=True)
+def test_a_trial_that_no_longer_fits_on_the_nodes_left_is_reported_and_the_sweep_exits_1(tmp_path, cluster):
+    """Head (1 CPU) + one worker (2 CPUs): the 2-CPU trial's worker is killed, and the head alone cannot
+    hold it. After the grace (5 s here, 60 s by default) the sweep says so in its last line. About 60 s."""
+    done, killer = sweep_killing_a_node(tmp_path, cluster, ["w1"], env={"SCALING_STUDY_NO_FIT_GRACE_S": "5"})
+    out = done.stdout[-3000:] + done.stderr[-3000:]
+    assert killer.killed_node == "w1", out
+    assert done.returncode == 1, out
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("scaling-study: 1 trial(s) no longer fit on the nodes left after a node loss"), out
+    assert "needs 2 CPUs" in last and "1 node(s) left, the largest with 1 CPUs" in last, last
+    assert "Traceback" not in done.stderr, out

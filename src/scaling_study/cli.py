@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from scaling_study.core.errors import UsageError, UserMistake
+from scaling_study.core.errors import TrialsNoLongerFit, UsageError, UserMistake
 
 TRIALS_ERRORED = 1
 USAGE_ERROR = 2
@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserMistake as err:  # SpecError (the experiment file) or UsageError (the command line)
         print(f"scaling-study: {err}", file=sys.stderr)
         return USAGE_ERROR
+    except TrialsNoLongerFit as lost:  # a node was lost and what is left cannot hold a trial
+        print(f"scaling-study: {lost}", file=sys.stderr)
+        return TRIALS_ERRORED
     except SweepInterrupted as stop:
         print(f"Interrupted. {stop.finished} of {stop.total} trials finished and are kept; "
               f"{_resume_hint(argv)}", file=sys.stderr)

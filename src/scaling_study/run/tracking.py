@@ -99,9 +99,9 @@ def sweep_callbacks(tracking: dict[str, Any], experiment_name: str, exp_dir: Pat
 
     from scaling_study.run.ledger import FinishedTrialRecorder
     from scaling_study.run.progress import ProgressPrinter
-    from scaling_study.run.retries import RetryRecorder
+    from scaling_study.run.retries import NoLongerFitsWatch, RetryRecorder
 
     return [
         JsonLoggerCallback(), CSVLoggerCallback(), *trackers(tracking, experiment_name),
-        RetryRecorder(exp_dir, retries), FinishedTrialRecorder(exp_dir, stop), ProgressPrinter(total=total, done_before=done_before, stop=stop),
+        RetryRecorder(exp_dir, retries), NoLongerFitsWatch(), FinishedTrialRecorder(exp_dir, stop), ProgressPrinter(total=total, done_before=done_before, stop=stop),
     ]
