@@ -97,6 +97,8 @@ def check_envs(spec: ExperimentSpec, cluster_cpus: float) -> None:
     for config in {repr(c): c for c in map(env_config, trial_params(spec, cluster_cpus))}.values():
         try:
             env = envs.make_env(config)
+        except envs.MissingEnvExtra as err:
+            raise SpecError(f"{spec.source}: env.id: {err}") from None
         except Exception as err:
             raise SpecError(f"{spec.source}: env.config: gymnasium.make({config['id']!r}, **{config['kwargs']}) "
                             f"failed ({_one_line(err)}); expected keyword arguments {config['id']} accepts") from None
