@@ -27,10 +27,10 @@ def test_a_bad_retries_value_is_one_line_naming_the_key(value):
     assert message.startswith("x.yaml: retries: ") and "\n" not in message
 
 
-# Error texts in the words of Ray 2.60 (ActorDiedError) for a trial whose node died (test_node_loss.py) and
-# whose process was killed (test_reliability_faults.py), shortened.
-NODE_DIED = ("Failure # 1 (occurred at 2026-12-03_15-26-40)\nray.exceptions.ActorDiedError: The actor died unexpectedly "
-             "before finishing this task.\n\tclass_name: ImplicitFunc\nThe actor is dead because its node has died.")
+# error.txt of a trial whose node was killed (test_node_loss.py, Ray 2.60: ActorUnavailableError), and
+# the words of Ray's ActorDiedError for a trial whose process was killed; shortened.
+NODE_DIED = ("Failure # 1 (occurred at 2026-12-03_15-55-00)\nThe actor 30b3598c083125ca3efb668702000000 is unavailable: "
+             "The actor is temporarily unavailable: RpcError: RPC error: Socket closed rpc_code: 14.")
 PROCESS_DIED = ("Failure # 1\nray.exceptions.ActorDiedError: The actor died unexpectedly before finishing this task.\n"
                 "The actor is dead because its worker process has died. Worker exit type: SYSTEM_ERROR")
 
