@@ -25,6 +25,19 @@ def _calibration_cache_of_this_session(tmp_path_factory):
     patch.undo()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sweep_locks_of_this_session(tmp_path_factory):
+    """Sweeps in tests take the one-sweep-at-a-time locks (sweep_lock.py) in a directory of the
+    session's own: a sweep the user runs meanwhile neither blocks the tests nor is blocked by them
+    (the tests' own Ray runs are kept apart by the shared flock of COMMON practice)."""
+    from scaling_study.run.sweep_lock import LOCK_DIR_ENV
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv(LOCK_DIR_ENV, str(tmp_path_factory.mktemp("sweep-locks")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def race_sweep(tmp_path_factory):
     """The results directory of race_sweep.SPEC, run once for test_stopping.py and test_racing.py."""

@@ -65,6 +65,7 @@ def test_a_killed_env_runner_is_restarted_or_errors_its_trial_and_the_sweep_goes
         "fixed": FIXED,
         # A restarted runner takes a few iterations to come back on 2 busy cores: room for it.
         "stop": {"training_iteration": 8},
+        "retries": 0,  # the fault is handled inside the trial, or errors it: no second attempt (test_node_loss.py)
     }
     killer = EnvRunnerKiller(ray_tmp, trials=2)
     killer.start()
@@ -111,6 +112,7 @@ def test_a_stalled_trial_stops_at_trial_timeout_s_and_the_sweep_goes_on(tmp_path
         "fixed": {**FIXED, "train_batch_size_per_learner": 200},
         "stop": {"training_iteration": 2},
         "trial_timeout_s": 8,
+        "retries": 0,  # a retried stall would stall again: 2 x 8 s more for the same answer
     }
     out, exp_dir = sweep(tmp_path, spec)
     assert out.returncode == 1, out.stdout[-3000:] + out.stderr[-3000:]

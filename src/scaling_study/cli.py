@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from scaling_study.core.errors import UsageError, UserMistake
+from scaling_study.core.errors import TrialsNoLongerFit, UsageError, UserMistake
 
 TRIALS_ERRORED = 1
 USAGE_ERROR = 2
@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start a fresh process for every trial instead of reusing a finished trial's")
     sweep.add_argument("--recalibrate", action="store_true",
                        help="measure the env's raw steps/s afresh instead of reusing this machine's cached figure")
+    sweep.add_argument("--no-wait", action="store_true",
+                       help="refuse, instead of waiting, when another sweep is running on this machine")
     sweep.add_argument("--shared-storage", action="store_true",
                        help="assert that --storage-path is a file system every cluster node mounts at that path")
 
@@ -108,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserMistake as err:  # SpecError (the experiment file) or UsageError (the command line)
         print(f"scaling-study: {err}", file=sys.stderr)
         return USAGE_ERROR
+    except TrialsNoLongerFit as lost:  # a node was lost and what is left cannot hold a trial
+        print(f"scaling-study: {lost}", file=sys.stderr)
+        return TRIALS_ERRORED
     except SweepInterrupted as stop:
         print(f"Interrupted. {stop.finished} of {stop.total} trials finished and are kept; "
               f"{_resume_hint(argv)}", file=sys.stderr)
@@ -136,6 +141,7 @@ def _sweep(args: argparse.Namespace) -> int:
         allow_pending=args.allow_pending, restart=args.restart, verbose=args.verbose,
         max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
         recalibrate=args.recalibrate, reuse_actors=not args.cold_processes,
+        wait=not args.no_wait,
     )
     if options.address and options.num_cpus:
         raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")

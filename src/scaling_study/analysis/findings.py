@@ -181,7 +181,17 @@ def trial_state_warnings(trials: pd.DataFrame) -> list[str]:
     for _, trial in restarted.iterrows():
         warnings.append(f"Trial {trial_label(trial)}: {int(trial['env_runner_restarts'])} env runner restart(s) "
                         f"after runners died; iterations short of runners are left out of throughput.")
+    for _, trial in trials[pd.to_numeric(trials.get("retries", 0), errors="coerce").fillna(0) > 0].iterrows() \
+            if "retries" in trials else []:
+        warnings.append(f"Trial {trial_label(trial)}: {retried_phrase(int(trial['retries']), trial['retried_after'])}; "
+                        f"its rows are those of its last attempt, run from scratch.")
     return warnings
+
+
+def retried_phrase(retries: int, after: str) -> str:
+    times = {1: "once", 2: "twice"}.get(retries, f"{retries} times")
+    reasons = list(dict.fromkeys(r for r in str(after or "").split("; ") if r))
+    return f"retried {times}" + (f" after {' and '.join(reasons)}" if reasons else "")
 
 
 def variation_warnings(summary: pd.DataFrame) -> list[str]:

@@ -171,6 +171,9 @@ def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -
         "error": first_line(files.error_text),
         "restarts": state.get("num_failures"),
         "stopped_by": (finished or {}).get("stopped_by"),
+        # run again from scratch after a failed attempt (run/retries.py): how often, and after what
+        "retries": (finished or {}).get("retries", 0),
+        "retried_after": "; ".join((finished or {}).get("retried_after") or []),
     }
 
 

@@ -150,9 +150,10 @@ def read_ledger(exp_dir: Path) -> Ledger:
     return parse_ledger(text)
 
 
-def append_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None) -> bool:
-    """Append a finished trial, durably; False (and nothing written) when its trial_index is listed
-    already. The check and the append hold an exclusive lock on the file, so two writers cannot both
+def append_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None,
+                    **facts: Any) -> bool:
+    """Append a finished trial, durably, with any further `facts` (e.g. its retries); False (and nothing
+    written) when its trial_index is listed already. The check and the append hold an exclusive lock on the file, so two writers cannot both
     add the same index."""
     path = Path(exp_dir) / LEDGER
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +165,7 @@ def append_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by:
                 return False
             ledger.seek(0, os.SEEK_END)
             ledger.write(json.dumps({"trial_index": trial_index, "trial_dir": trial_dir,
-                                     "stopped_by": stopped_by}) + "\n")
+                                     "stopped_by": stopped_by, **facts}) + "\n")
             ledger.flush()
             os.fsync(ledger.fileno())
         finally:

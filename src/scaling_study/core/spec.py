@@ -40,6 +40,7 @@ from scaling_study.core.tracking_spec import parse_tracking
 TOP_LEVEL_KEYS = (
     "name", "description", "env", "search_space", "fixed", "repeats", "stop", "warmup_iterations",
     "max_concurrent_trials", "num_cpus", "trial_timeout_s", "seed", "prune", "tracking",
+    "retries",
 )
 ENV_KEYS = ("id", "import", "config", "step_cost")
 
@@ -97,6 +98,9 @@ class ExperimentSpec:
     """Logical CPUs for a local Ray; more than the machine has is a deliberate oversubscription."""
     trial_timeout_s: float | None = None
     """Wall seconds after which a trial that has not finished is stopped (guards against stalls)."""
+    retries: int = 2
+    """Times a failed trial (its node lost, its process killed) is run again, from scratch on the nodes
+    left (never from a checkpoint: no trial mixes timings of two placements); 0: never."""
     seed: int = 0
     """Seed of the first repeat; repeat r uses seed + r."""
     prune: bool = False
@@ -115,7 +119,7 @@ class ExperimentSpec:
             "stop": self.stop, "warmup_iterations": self.warmup_iterations,
             "max_concurrent_trials": self.max_concurrent_trials, "num_cpus": self.num_cpus,
             "trial_timeout_s": self.trial_timeout_s, "seed": self.seed, "prune": self.prune,
-            "source": self.source,
+            "retries": self.retries, "source": self.source,
             **({"tracking": self.tracking} if self.tracking else {}),
         }
 
@@ -178,6 +182,7 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         num_cpus=_checked(raw, "num_cpus", None, positive_int, source),
         trial_timeout_s=_checked(raw, "trial_timeout_s", None, positive_number, source),
         seed=_checked(raw, "seed", 0, non_negative_int, source),
+        retries=_checked(raw, "retries", 2, non_negative_int, source),
         prune=_checked(raw, "prune", False, lambda v: None if isinstance(v, bool) else "true or false", source),
     )
     _check_warmup_leaves_iterations(spec)

@@ -37,11 +37,26 @@ class StepCost(gym.Wrapper):
         return self.env.step(action)
 
 
+# gymnasium's own extras, by a word of its DependencyNotInstalled message -> this package's extra
+EXTRAS = {"mujoco": "mujoco", "box2d": "box2d"}
+
+
+class MissingEnvExtra(ImportError):
+    """The env's simulator is not installed; the message says which extra installs it."""
+
+
 def make_env(env_config: dict[str, Any]) -> gym.Env:
     """Build `{"id": ..., "kwargs": {...}, "step_cost": {...} | None, "imports": [...]}` as a gymnasium
     env; the modules in "imports" register envs and are imported first (in whatever process this runs)."""
     import_in_worker(env_config.get("imports") or [])
-    env = gym.make(env_config["id"], **(env_config.get("kwargs") or {}))
+    try:
+        env = gym.make(env_config["id"], **(env_config.get("kwargs") or {}))
+    except gym.error.DependencyNotInstalled as err:
+        extra = next((name for word, name in EXTRAS.items() if word in str(err).lower()), None)
+        if extra is None:
+            raise
+        raise MissingEnvExtra(f"{env_config['id']} needs the {extra} extra, not installed here: "
+                              f"pip install -e '.[{extra}]' (or `make setup`, which includes it)") from None
     cost = env_config.get("step_cost")
     if cost and cost["seconds"] > 0:
         env = StepCost(env, cost["seconds"], cost.get("mode", "spin"))

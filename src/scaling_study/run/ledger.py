@@ -17,6 +17,7 @@ from ray.tune import Callback
 
 from scaling_study.core.layout import SET_ASIDE, append_finished, read_ledger
 from scaling_study.core.tune_files import PARAMS_FILE, TRIAL_FILES
+from scaling_study.run.retries import retry_facts
 from scaling_study.run.stopping import stop_reason
 
 
@@ -37,7 +38,8 @@ class FinishedTrialRecorder(Callback):
             source = Path(trial.local_path) / name
             if source.exists() and source.resolve() != (target / name).resolve():
                 shutil.copyfile(source, target / name)
-        record_finished(self.exp_dir, trial.config["trial_index"], target.name, stopped_by)
+        record_finished(self.exp_dir, trial.config["trial_index"], target.name, stopped_by,
+                        **retry_facts(Path(trial.local_path)))
 
 
 def reached_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
@@ -46,10 +48,12 @@ def reached_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
     return stop_reason(result, stop) is not None
 
 
-def record_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None) -> None:
-    """Append a finished trial, with the stop criterion it met (stopping.stop_reason); a trial_index the
-    ledger lists already is not written again, and said so."""
-    if not append_finished(exp_dir, trial_index, trial_dir, stopped_by):
+def record_finished(exp_dir: Path, trial_index: int, trial_dir: str, stopped_by: str | None = None,
+                    **retried: Any) -> None:
+    """Append a finished trial, with the stop criterion it met (stopping.stop_reason) and, if it was
+    retried, `retries` and `retried_after` (retries.retry_facts); a trial_index the ledger lists already
+    is not written again, and said so."""
+    if not append_finished(exp_dir, trial_index, trial_dir, stopped_by, **retried):
         kept = read_ledger(exp_dir).by_index[trial_index]["trial_dir"]
         print(f"Ledger: trial_index {trial_index} is listed already ({kept}); {trial_dir} is not recorded",
               flush=True)

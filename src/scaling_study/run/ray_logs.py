@@ -34,6 +34,23 @@ def route_ray_logs(log_file: Path | None) -> None:
     logging.root.handlers[:] = [handler]
     logging.root.setLevel(logging.INFO)
     logging.captureWarnings(True)
+    _route_driver_messages()
+
+
+def _route_driver_messages() -> None:
+    """The driver's error listener (ray._private.worker.listen_error_messages) prints what the cluster
+    reports, e.g. "(raylet) The node ... has been marked dead", straight to stdout whatever log_to_driver
+    says; with worker logs off (log_to_driver=False) it is the only caller of print_to_stdstream, which
+    is looked up at each call: send those lines to the log file too."""
+    from ray._private import worker
+
+    messages = logging.getLogger("ray.driver_messages")
+
+    def to_log(data, ignore_prefix: bool = False) -> None:
+        for line in data.get("lines", []):
+            messages.warning("(%s) %s", data.get("pid", "?"), line)
+
+    worker.print_to_stdstream = to_log
 
 
 class RayLog:

@@ -24,8 +24,9 @@ def stored_spec(exp_dir: Path) -> dict[str, Any] | None:
 
 
 # Not what the experiment is: where the file came from, where results are also sent, and how many trials
-# run at once (how it is run: overlaps are flagged by the analysis; its default moved from 1 to automatic).
-IGNORED_KEYS = {"source", "description", "tracking", "max_concurrent_trials"}
+# run at once (how it is run: overlaps are flagged by the analysis; its default moved from 1 to automatic),
+# and how often a failed trial is retried (each attempt runs from scratch).
+IGNORED_KEYS = {"source", "description", "tracking", "max_concurrent_trials", "retries"}
 
 
 def _defaults() -> dict[str, Any]:

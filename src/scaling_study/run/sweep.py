@@ -18,7 +18,7 @@ from scaling_study.core.cores import granted_cores
 from scaling_study.core.errors import SpecError, UsageError
 from scaling_study.core.resources import cpus_needed, local_cpus
 from scaling_study.core.spec import ExperimentSpec, auto_axis, points_that_do_not_fit, trial_params
-from scaling_study.run import node_exclusive, storage
+from scaling_study.run import node_exclusive, storage, sweep_lock
 from scaling_study.run.tracking import check_trackers_ready
 
 
@@ -39,6 +39,8 @@ class SweepOptions:
     saving the start of a process that imports RLlib and torch (rows record `warm_process`, `startup_s`)."""
     recalibrate: bool = False
     """Measure the env's raw rate afresh instead of reusing this machine's cached calibration."""
+    wait: bool = True
+    """Wait for a sweep already running on this machine (sweep_lock.py); False refuses instead."""
 
 
 class _Lookup:
@@ -96,6 +98,8 @@ def check_envs(spec: ExperimentSpec, node_cpus: float, cores: int | None = None)
     for config in {repr(c): c for c in map(env_config, trial_params(spec, node_cpus, cores))}.values():
         try:
             env = envs.make_env(config)
+        except envs.MissingEnvExtra as err:
+            raise SpecError(f"{spec.source}: env.id: {err}") from None
         except Exception as err:
             raise SpecError(f"{spec.source}: env.config: gymnasium.make({config['id']!r}, **{config['kwargs']}) "
                             f"failed ({_one_line(err)}); expected keyword arguments {config['id']} accepts") from None
@@ -173,13 +177,15 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
             verbose=1 if options.verbose else 0,
             # result.json, progress.csv, TensorBoard and the trackers asked for; no checkpoints unless asked.
             callbacks=sweep_callbacks(spec.tracking, spec.name, exp_dir, spec.stop, total=len(params),
-                                      done_before=len(params) - len(todo)),
+                                      done_before=len(params) - len(todo), retries=spec.retries),
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, num_to_keep=None),
-            failure_config=tune.FailureConfig(max_failures=0),
+            # A failed trial runs again from scratch (retries.py): there is no checkpoint to resume from.
+            failure_config=tune.FailureConfig(max_failures=spec.retries),
         ),
     )
 
 
+@sweep_lock.one_sweep_at_a_time(lambda spec, options, argv=None: (experiment_dir(options, spec), options.wait))
 def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | None = None) -> Path:
     """Validate everything, start or join Ray, run the grid, and return the experiment directory.
 

@@ -92,14 +92,16 @@ def trackers(tracking: dict[str, Any], experiment_name: str) -> list:
 
 
 def sweep_callbacks(tracking: dict[str, Any], experiment_name: str, exp_dir: Path, stop: dict[str, Any],
-                    total: int, done_before: int) -> list:
-    """Every callback of the sweep, loggers first: the ledger copies the files they have just closed."""
+                    total: int, done_before: int, retries: int = 0) -> list:
+    """Every callback of the sweep, loggers first: the ledger copies the files they have just closed;
+    a retried trial's failed attempt is set aside (retries.py) before the ledger records it."""
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
     from scaling_study.run.ledger import FinishedTrialRecorder
     from scaling_study.run.progress import ProgressPrinter
+    from scaling_study.run.retries import NoLongerFitsWatch, RetryRecorder
 
     return [
         JsonLoggerCallback(), CSVLoggerCallback(), *trackers(tracking, experiment_name),
-        FinishedTrialRecorder(exp_dir, stop), ProgressPrinter(total=total, done_before=done_before, stop=stop),
+        RetryRecorder(exp_dir, retries), NoLongerFitsWatch(), FinishedTrialRecorder(exp_dir, stop), ProgressPrinter(total=total, done_before=done_before, stop=stop),
     ]
