@@ -155,3 +155,23 @@ def test_only_a_trial_that_met_a_stop_criterion_counts_as_finished():
     assert reached_stop({"env_runners/episode_return_mean": 0.8}, stop)  # a flattened row
     assert not reached_stop({"training_iteration": 2, "env_runners": {"episode_return_mean": 0.1}}, stop)
     assert not reached_stop({}, stop)
+
+
+def test_the_config_to_copy_builds_what_the_trial_ran_and_fits_this_machine(tiny_sweep):
+    """configs.json's PPOConfig chain (the report's answer shows the fastest's), executed as a user would
+    paste it: it builds each point's settings, and RLlib's own request for it fits the Ray it ran on."""
+    from ray.rllib.algorithms.ppo import PPO
+
+    configs = json.loads((tiny_sweep / "scaling_study" / "configs.json").read_text())
+    cluster = json.loads((tiny_sweep / "scaling_study" / "provenance.json").read_text())["cluster"]
+    assert len(configs["points"]) == 4
+    for trial in trial_dirs(tiny_sweep):
+        params = json.loads((trial / "params.json").read_text())
+        namespace: dict = {}
+        exec(configs["preamble"] + "\n\n" + configs["points"][params["point"]], namespace)  # noqa: S102
+        config = namespace["config"]
+        assert (config.num_env_runners, config.num_envs_per_env_runner) == (
+            params["num_env_runners"], params["num_envs_per_env_runner"])
+        assert config.train_batch_size_per_learner == TINY["fixed"]["train_batch_size_per_learner"]
+        bundles = PPO.default_resource_request(config).bundles
+        assert sum(b.get("CPU", 0) for b in bundles) <= cluster["logical_cpus"]
