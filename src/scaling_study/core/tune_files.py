@@ -156,6 +156,13 @@ def read_suite_files(experiment: Path) -> tuple[dict | None, dict | None]:
     return read_json_file(experiment / layout.PROVENANCE), read_json_file(experiment / layout.CALIBRATION)
 
 
+def unreadable_suite_files(experiment: Path) -> list[str]:
+    """A warning for each of provenance.json and calibration.json that is there but is not a JSON object
+    (read_suite_files gives None for it, as for a missing file: the analysis says so instead of staying silent)."""
+    return [f"{name}: unreadable (not a JSON object); ignored" for name in (layout.PROVENANCE, layout.CALIBRATION)
+            if (experiment / name).exists() and read_json_file(experiment / name) is None]
+
+
 def read_ledger(experiment: Path) -> dict[str, dict]:
     """This suite's ledger of finished trials (scaling_study/finished.jsonl), keyed by trial directory
     name: each entry's trial_index and the stop criterion the trial met (`stopped_by`). A line cut short
