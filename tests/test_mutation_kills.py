@@ -203,7 +203,10 @@ def test_median_ci_edges():
     # the confidence level narrows the interval; the seed makes it repeatable
     wide, narrow = stats.median_ci(range(20)), stats.median_ci(range(20), confidence=0.5)
     assert narrow[2] - narrow[1] < wide[2] - wide[1]
-    assert stats.median_ci(range(20), seed=1) == stats.median_ci(range(20), seed=1)
+    # few resamples of continuous data: the seed decides the interval, and the same seed repeats it
+    data = np.random.default_rng(7).normal(100.0, 10.0, size=15)
+    once, again = stats.median_ci(data, n_resamples=40, seed=1), stats.median_ci(data, n_resamples=40, seed=1)
+    assert once == again != stats.median_ci(data, n_resamples=40, seed=2)
 
 
 def test_phase_shares_of_no_time_are_nan():
