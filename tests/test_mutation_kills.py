@@ -27,8 +27,6 @@ from scaling_study.core.tune_files import read_experiment_state
     (settings.positive_int_or_auto, "auto", None), (settings.positive_int_or_auto, 3, None),
     (settings.positive_int_or_auto, 0, "a whole number >= 1 or 'auto'"),
     (settings.positive_int_or_auto, "AUTO", "a whole number >= 1 or 'auto'"),
-    (settings.one_of(("sync", "async")), "ASYNC", None), (settings.one_of(("sync", "async")), "x", "one of sync, async"),
-    (settings.one_of(("sync", "async")), 1, "one of sync, async"),
     (settings.layer_sizes, [1, 32], None), (settings.layer_sizes, [0], "a non-empty list of layer sizes, e.g. [32, 32]"),
     (settings.layer_sizes, [], "a non-empty list of layer sizes, e.g. [32, 32]"),
     (settings.layer_sizes, [1.5], "a non-empty list of layer sizes, e.g. [32, 32]"),
@@ -298,3 +296,75 @@ def test_experiment_state_facts_by_hand():
             "start_time": runtime["start_time"], "error_filename": runtime["error_filename"]}
     assert len(expected) == 2
     assert read_experiment_state(NEW_STACK) == expected
+
+
+@pytest.mark.parametrize("value, expected", [("ASYNC", None), ("sync", None), ("x", "one of sync, async"),
+                                             (1, "one of sync, async")])
+def test_one_of_by_hand(value, expected):
+    check = settings.one_of(("sync", "async"))  # built here, where the check under test runs
+    assert check(value) == expected
+
+
+def test_a_cgroup2_quota_is_looked_for_above_a_cgroup_without_cpu_max(tmp_path):
+    write(tmp_path, "proc/self/cgroup", "0::/job/step\n")
+    write(tmp_path, "sys/fs/cgroup/cgroup.controllers", "cpu\n")
+    (tmp_path / "sys/fs/cgroup/job/step").mkdir(parents=True)      # no cpu.max of its own
+    write(tmp_path, "sys/fs/cgroup/job/cpu.max", "200000 100000\n")
+    assert grant(tmp_path).limits == {cores.CGROUP2_QUOTA: 2}
+    long = "1" * 50 + " 100000 extra"
+    write(tmp_path, "sys/fs/cgroup/job/cpu.max", long + "\n")
+    (warning,) = grant(tmp_path).warnings
+    assert warning.endswith(f"{long[:40]!r}); using the next source")  # the text cut at 40 characters
+
+
+def test_the_least_source_wins_not_the_first_by_name(tmp_path):
+    write(tmp_path, "proc/self/cgroup", "3:cpuset:/\n")
+    write(tmp_path, "sys/fs/cgroup/cpuset/cpuset.effective_cpus", "0-1\n")
+    found = grant(tmp_path, affinity=3, environ={cores.SLURM: "5"}, cpu_count=8)
+    assert (found.granted, found.limit) == (2, cores.CGROUP1_CPUSET)
+
+
+def test_more_statistics_by_hand():
+    # a median below 1 still has a relative interval: [0.5, 0.5, 0.6] -> median 0.5, up to 0.6: 20%
+    assert stats.relative_ci([0.5, 0.5, 0.6]) == pytest.approx(0.2)
+    # CV of [0.5, 1.5]: std 0.7071 (ddof 1) over a mean of exactly 1
+    assert stats.coefficient_of_variation([0.5, 1.5]) == pytest.approx(0.70710678)
+    assert math.isnan(stats.coefficient_of_variation([-1.0, 1.0]))  # a mean of 0
+    # efficiency against a 2-CPU baseline: 2x on 4 CPUs is perfect
+    assert stats.efficiency([2.0], [4], 2).tolist() == [1.0]
+    # the seed of the two-level bootstrap repeats it, and decides it when resamples are few
+    seeds = [[100.0, 110.0], [90.0, 95.0], [120.0, 80.0], [105.0, 99.0]]
+    once = stats.seed_median_ci(seeds, n_resamples=30, seed=3)
+    assert once == stats.seed_median_ci(seeds, n_resamples=30, seed=3) != stats.seed_median_ci(seeds, n_resamples=30,
+                                                                                                 seed=4)
+
+
+def test_amdahl_fit_by_hand():
+    n = np.array([1.0, 2.0, 4.0, 8.0])
+    exact = stats.amdahl_speedup(n, 0.1)  # 1, 1.818, 3.077, 4.706
+    assert stats.fit_amdahl(n, exact).serial_fraction == pytest.approx(0.1)
+    # a NaN, a zero and a negative speedup are no measurements: the fit is the same without them
+    assert stats.fit_amdahl([*n, 16, 32, 64], [*exact, np.nan, 0.0, -1.0]).serial_fraction == pytest.approx(0.1)
+    assert stats.fit_amdahl([*n, np.nan], [*exact, 5.0]).serial_fraction == pytest.approx(0.1)
+    # super-linear speedups clip the serial fraction at 0: no ceiling
+    assert stats.fit_amdahl([1, 2, 4], [1, 2.5, 6]) == stats.AmdahlFit(0.0, np.inf)
+    # nothing beyond the baseline: no fit at all
+    nothing = stats.fit_amdahl([1, 1], [1, 1])
+    assert math.isnan(nothing.serial_fraction) and math.isnan(nothing.ceiling_speedup)
+
+
+def test_experiment_state_of_a_tune_session_by_hand(tmp_path):
+    """A state file written here: entries as JSON strings or as objects, a broken entry before good ones,
+    the error file Tune names; a state without trial_data has no facts."""
+    trial = {"relative_logdir": "run/trial_a", "status": "ERROR", "trial_id": "a1"}
+    runtime = {"num_failures": 2, "start_time": 17.5, "error_filename": "error.txt"}
+    other = {"relative_logdir": "trial_b", "status": "TERMINATED", "trial_id": "b1"}
+    state = {"trial_data": [["{broken", "{}"], [json.dumps(trial), json.dumps(runtime)], [other, {}]]}
+    (tmp_path / "experiment_state-2026-01-01_00-00-00.json").write_text(json.dumps(state))
+    assert read_experiment_state(tmp_path) == {
+        "trial_a": {"status": "ERROR", "trial_id": "a1", "num_failures": 2, "start_time": 17.5,
+                    "error_filename": "error.txt"},
+        "trial_b": {"status": "TERMINATED", "trial_id": "b1", "num_failures": None, "start_time": None,
+                    "error_filename": None}}
+    (tmp_path / "experiment_state-2026-01-01_00-00-00.json").write_text("{}")
+    assert read_experiment_state(tmp_path) == {}
