@@ -368,3 +368,10 @@ def test_experiment_state_of_a_tune_session_by_hand(tmp_path):
                     "error_filename": None}}
     (tmp_path / "experiment_state-2026-01-01_00-00-00.json").write_text("{}")
     assert read_experiment_state(tmp_path) == {}
+
+
+def test_one_runner_on_one_core_does_not_queue():
+    # one runner alone on one core: a vector step is its CPU + wait (1 + 1 ms), no one to queue behind
+    s = model.Setting(runners=1, envs=1, env_step_s=1e-3, batch=10, sleeps=True, cores=1)
+    assert model.vector_step_s(s, model.Params(a=1e-3)) == pytest.approx(2e-3)
+    assert model.sample_s(s, model.Params(a=1e-3)) == pytest.approx(20e-3)
