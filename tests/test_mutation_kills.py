@@ -375,3 +375,38 @@ def test_one_runner_on_one_core_does_not_queue():
     s = model.Setting(runners=1, envs=1, env_step_s=1e-3, batch=10, sleeps=True, cores=1)
     assert model.vector_step_s(s, model.Params(a=1e-3)) == pytest.approx(2e-3)
     assert model.sample_s(s, model.Params(a=1e-3)) == pytest.approx(20e-3)
+
+
+def test_result_lines_by_hand(tmp_path):
+    from scaling_study.core.tune_files import read_result_lines
+
+    trial = tmp_path / "trial_x"
+    trial.mkdir()
+    result = trial / "result.json"
+    # a garbled line 2 between good ones, a blank line, a non-object, a byte that is not UTF-8 in a string
+    result.write_bytes(b'{"a": 1}\n{"a": \n\n[1, 2]\n{"a": 3, "s": "\xff"}\n')
+    rows, warnings = read_result_lines(result)
+    assert rows == [{"a": 1}, {"a": 3, "s": "\ufffd"}]
+    assert warnings == ["trial_x: result.json has an unreadable line(s) 2 (truncated?); kept the 2 good row(s)"]
+    result.write_text('{"a": 1}\n{"a": 2\n')
+    assert read_result_lines(result)[1] == ["trial_x: result.json has an unreadable last line (truncated?); "
+                                            "kept the 1 good row(s)"]
+
+
+def test_trial_dirs_and_files_by_hand(tmp_path):
+    from scaling_study.core.tune_files import find_trial_dirs, read_ledger, read_pruned_points, read_trial
+
+    for name in ("trial_b", "trial_a", ".hidden", "checkpoint_000001", "no_files"):
+        (tmp_path / name).mkdir()
+    for name in ("trial_a", "trial_b", ".hidden", "checkpoint_000001"):
+        (tmp_path / name / "params.json").write_text("{}")
+    assert [p.name for p in find_trial_dirs(tmp_path)] == ["trial_a", "trial_b"]
+    (tmp_path / "trial_a" / "error.txt").write_bytes(b"ValueError: \xff\n")
+    files = read_trial(tmp_path / "trial_a")
+    assert files.error_text == "ValueError: \ufffd\n" and files.params == {}
+    (tmp_path / "scaling_study").mkdir()
+    (tmp_path / "scaling_study" / "finished.jsonl").write_bytes(
+        b'{"trial_dir": "trial_a", "trial_index": 0, "note": "\xff"}\n')
+    assert read_ledger(tmp_path) == {"trial_a": {"trial_dir": "trial_a", "trial_index": 0, "note": "\ufffd"}}
+    (tmp_path / "scaling_study" / "pruned.json").write_text('{"p": {"why": "slow"}}')
+    assert read_pruned_points(tmp_path) == {"p": {"why": "slow"}}
