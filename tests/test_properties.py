@@ -118,7 +118,8 @@ def test_a_seed_interval_contains_the_median_of_the_seeds(per_seed):
     estimate, low, high = stats.seed_median_ci(per_seed, n_resamples=999)
     by_hand = float(np.median([np.median(v) for v in per_seed]))  # the median of the seeds' medians
     assert estimate == pytest.approx(by_hand)
-    assert low <= by_hand <= high, (low, by_hand, high)
+    slack = 1e-12 * abs(by_hand)  # rounding only (see the next test)
+    assert low - slack <= by_hand <= high + slack, (low, by_hand, high)
 
 
 @settings(max_examples=150, deadline=None)
@@ -126,7 +127,10 @@ def test_a_seed_interval_contains_the_median_of_the_seeds(per_seed):
 def test_a_median_interval_contains_the_median(values):
     median, low, high = stats.median_ci(values, n_resamples=999)
     assert median == pytest.approx(float(np.median(values)))
-    assert low <= median <= high
+    # up to rounding: hypothesis found [113284.0, 113283.83885878678 x 2], whose interval's low end came
+    # out one unit in the last place above the median (scipy's percentile interpolation)
+    slack = 1e-12 * abs(median)
+    assert low - slack <= median <= high + slack
 
 
 @settings(max_examples=100, deadline=None)
