@@ -31,7 +31,7 @@ DEV := $(VENV)/.installed-dev
 TORCH_PIN := $(shell sed -n 's/^ *"\(torch==[^"]*\)".*/\1/p' pyproject.toml)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup sweep smoke analyze calibrate test lint bench browser clean cluster-up cluster-down
+.PHONY: help setup sweep smoke analyze calibrate test lint mutate bench browser clean cluster-up cluster-down
 
 help: ## this list
 	@echo "make TARGET [VARIABLE=value ...]   (README.md: the two commands to start with)"
@@ -97,6 +97,18 @@ test: $(DEV) browser ## every test: real Ray, real Tune, kept small (about 11 mi
 
 lint: $(DEV) ## ruff over src, tests, bench, cluster and examples
 	$(BIN)/ruff check src tests bench cluster examples
+
+# Mutation check of the pure core (core/stats, model, cores, settings, tune_files, layout) with mutmut,
+# against the tests that need no Ray ([tool.mutmut] in pyproject.toml); mutmut keeps its results in
+# mutants/ and re-runs only what changed. The survivors are listed in RELIABILITY.md section 7.
+mutate: $(DEV) ## mutation check of the pure core against the tests without Ray (mutmut; last line: killed K of N)
+	@mkdir -p mutants
+	@echo "mutmut run (log: mutants/run.log) ..."
+	@nice -n 10 $(BIN)/mutmut run --max-children 2 > mutants/run.log 2>&1 || { tail -c 3000 mutants/run.log; exit 1; }
+	@$(BIN)/mutmut export-cicd-stats > /dev/null
+	@$(BIN)/mutmut results
+	@$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	  print(f\"killed {s['killed'] + s['timeout']} of {s['total']} mutants\")"
 
 bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (about 20 minutes; BENCH_FLAGS=--quick)
 	$(BIN)/python -m bench $(BENCH_FLAGS)

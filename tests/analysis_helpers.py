@@ -72,3 +72,21 @@ def write_large_experiment(root: Path, runners=(0, 1, 2, 3, 4), envs=(1, 2, 4, 8
         (directory / "result.json").write_text("\n".join(lines) + "\n")
         start = ended + 1.0
     return root
+
+
+def raw_rows(trial_dir: Path) -> list[dict]:
+    """A trial's result.json rows as Tune wrote them, read here without the code under test."""
+    return [json.loads(line) for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
+
+
+def rows_by_runners(experiment: Path) -> dict[int, list[dict]]:
+    """Each trial's raw rows, keyed by the num_env_runners its params.json names (one trial per count)."""
+    return {json.loads((d / "params.json").read_text())["num_env_runners"]: raw_rows(d)
+            for d in trial_dirs(experiment)}
+
+
+def rllib_rate(row: dict) -> float:
+    """Env steps per second of one raw RLlib row: the iteration's sampled steps (new stack under env_runners/,
+    old stack at the top level) over Tune's time_this_iter_s."""
+    steps = row.get("env_runners", {}).get("num_env_steps_sampled", row.get("num_env_steps_sampled_this_iter"))
+    return steps / row["time_this_iter_s"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -92,3 +94,42 @@ def own_ray_temp_dir() -> Iterator[str]:
                 os.environ.pop("RAY_TMPDIR", None)
             else:
                 os.environ["RAY_TMPDIR"] = old
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data if isinstance(data, str) else data.decode(errors="replace")
+
+
+def run_captured(command: list[str], timeout_s: float, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run with output captured and a timeout kept below the test's pytest-timeout: when it
+    fires, the test fails showing the tail of what the command printed (pytest-timeout's kill loses it)."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, **kwargs)
+    except subprocess.TimeoutExpired as expired:
+        import pytest
+
+        pytest.fail(f"{' '.join(map(str, command[:4]))} ... did not finish within {timeout_s:.0f} s\n"
+                    f"--- stdout (tail)\n{_text(expired.stdout)[-3000:]}\n"
+                    f"--- stderr (tail)\n{_text(expired.stderr)[-3000:]}", pytrace=False)
+
+
+def read_until(process: subprocess.Popen, prefix: str, timeout_s: float) -> tuple[str, bool]:
+    """Read the process's stdout until a line starts with `prefix`, the stream ends, or `timeout_s` pass,
+    whether or not lines come meanwhile: (the text read, whether the line came). Reads the pipe's file
+    descriptor directly, so a later communicate() gets the rest."""
+    fd = process.stdout.fileno()
+    deadline = time.monotonic() + timeout_s
+    data = b""
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+        if any(line.startswith(prefix.encode()) for line in data.splitlines()):
+            return data.decode(errors="replace"), True
+    return data.decode(errors="replace"), False

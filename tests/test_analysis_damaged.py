@@ -3,8 +3,17 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
-from analysis_helpers import NEW_STACK, SUITE, copy_fixture, set_trial_status, trial_dirs
+from analysis_helpers import (
+    NEW_STACK,
+    SUITE,
+    copy_fixture,
+    rllib_rate,
+    rows_by_runners,
+    set_trial_status,
+    trial_dirs,
+)
 
 from scaling_study.analysis.command import analyze_command
 from scaling_study.analysis.findings import find
@@ -119,9 +128,11 @@ def test_checkpoints_and_pickles_left_behind_are_ignored(tmp_path):
         (trial / "events.out.tfevents.1.vm").write_bytes(b"junk")
     (experiment / "checkpoint_tmp123").mkdir()
     loaded = load_experiment(experiment)
-    clean = load_experiment(NEW_STACK)
     assert loaded.warnings == []
-    assert loaded.iterations["env_steps_per_s"].tolist() == clean.iterations["env_steps_per_s"].tolist()
+    # every row of the fixture, as its own files give it: nothing lost, nothing read from the leftovers
+    expected = sorted(rllib_rate(row) for rows in rows_by_runners(NEW_STACK).values() for row in rows)
+    assert len(expected) == 4
+    assert sorted(loaded.iterations["env_steps_per_s"]) == pytest.approx(expected)
 
 
 def test_errored_and_running_trials_are_warned_about(tmp_path):
@@ -216,3 +227,101 @@ def test_a_node_exclusive_sweep_is_warned_only_about_trials_that_shared_a_node(t
     warnings = find(loaded, build_summary(loaded.iterations, loaded.trials, grid=loaded.grid)).warnings
     assert any("overlapped in time" in w for w in warnings) is warned
     assert any("shared a node" in w for w in warnings) is warned
+
+
+# --- Damaged suite files: the experiment's own provenance.json, calibration.json, and odd row values ----
+
+
+@pytest.mark.parametrize("name, unknown", [("provenance.json", "machine unknown"),
+                                           ("calibration.json", "Physical limit: unknown")])
+@pytest.mark.parametrize("damage", ["{not json", "", "[1, 2]"])
+def test_a_corrupt_suite_file_is_warned_about_and_treated_as_absent(tmp_path, capsys, name, unknown, damage):
+    experiment = copy_fixture(SUITE, tmp_path)
+    (experiment / "scaling_study" / name).write_text(damage)
+    loaded = load_experiment(experiment)
+    assert [w for w in loaded.warnings if name in w] == [f"scaling_study/{name}: unreadable (not a JSON object); "
+                                                         f"ignored"]
+    code, _, err = run(experiment, tmp_path / "out", capsys)
+    assert code == 0 and "Traceback" not in err
+    assert f"warning: scaling_study/{name}: unreadable" in err
+    assert unknown in (tmp_path / "out" / "report.md").read_text()
+
+
+def rewrite_rows(trial, change):
+    rows = [json.loads(line) for line in (trial / "result.json").read_text().splitlines()]
+    for row in rows:
+        change(row)
+    (trial / "result.json").write_text("".join(json.dumps(r) + "\n" for r in rows))  # NaN as JSON's NaN
+
+
+@pytest.mark.parametrize("iter_s, rate", [(0.0, float("nan")), (float("nan"), float("nan")), (0.0, 1250.0)])
+def test_an_iteration_without_a_usable_time_or_rate_is_left_out(tmp_path, capsys, iter_s, rate):
+    """Iteration 3 of abcde_00000 (1250 steps/s, fixtures/README.md) with iter_s 0 or NaN (its rate NaN, or
+    left at 1250 beside a zero time): it is not a measurement, so A's first seed is its iteration 2 alone
+    (1000), and A = median(1000, 900) = 950."""
+    experiment = copy_fixture(SUITE, tmp_path)
+    first = trial_dirs(experiment)[0]
+
+    def damage(row):
+        if row["training_iteration"] == 3:
+            row["time_this_iter_s"] = iter_s
+            row["scaling"].update(iter_s=iter_s, env_steps_per_s=rate)
+    rewrite_rows(first, damage)
+    loaded = load_experiment(experiment)
+    assert len(loaded.iterations) == 11
+    summary = build_summary(loaded.iterations, loaded.trials, grid=loaded.grid).set_index("point")
+    assert summary.loc["num_env_runners=0, num_envs_per_env_runner=1", "env_steps_per_s"] == 950.0
+    code, _, err = run(experiment, tmp_path / "out", capsys)
+    assert code == 0 and "Traceback" not in err
+    assert "nan" not in (tmp_path / "out" / "report.md").read_text().lower()
+
+
+def test_a_nan_phase_time_does_not_reach_the_shares(tmp_path, capsys):
+    """A NaN sample_s in one measured row: the shares come from the rows that have all phases."""
+    experiment = copy_fixture(SUITE, tmp_path)
+    first = trial_dirs(experiment)[0]
+    rewrite_rows(first, lambda row: row["scaling"].update(sample_s=float("nan"))
+                 if row["training_iteration"] == 2 else None)
+    loaded = load_experiment(experiment)
+    summary = build_summary(loaded.iterations, loaded.trials, grid=loaded.grid).set_index("point")
+    shares = summary.loc["num_env_runners=0, num_envs_per_env_runner=1",
+                         ["sample_share", "learn_share", "sync_share", "other_share"]]
+    assert np.isfinite(shares).all() and shares.sum() == pytest.approx(1.0)
+    code, _, err = run(experiment, tmp_path / "out", capsys)
+    assert code == 0 and "Traceback" not in err
+
+
+def test_a_ledger_line_without_trial_index_or_trial_dir_is_skipped_with_one_warning(tmp_path):
+    """The ledger's one reader (core/layout.py), for the analysis and the sweep alike: a line without
+    trial_index (no writer of the suite writes one) or without trial_dir is damaged, skipped, and said."""
+    from scaling_study.core import layout
+
+    experiment = copy_fixture(SUITE, tmp_path)
+    first, second = (d.name for d in trial_dirs(experiment)[:2])
+    (experiment / "scaling_study" / "finished.jsonl").write_text(
+        json.dumps({"trial_dir": first}) + "\n" + json.dumps({"trial_index": 1}) + "\n"
+        + json.dumps({"trial_index": 2, "trial_dir": second}) + "\n")
+    ledger = layout.read_ledger(experiment)
+    assert set(ledger.by_dir()) == {second}
+    assert ledger.warnings == ["finished.jsonl: skipped 2 damaged line(s) (line(s) 1, 2: cut short, or without "
+                               "a trial_index or trial_dir)"]
+    assert len(load_experiment(experiment).iterations) == 12
+
+
+def test_the_sweeps_ledger_reader_skips_a_line_without_trial_index(tmp_path):
+    from scaling_study.run.ledger import finished_trials
+
+    (tmp_path / "scaling_study").mkdir()
+    (tmp_path / "scaling_study" / "finished.jsonl").write_text(
+        json.dumps({"trial_dir": "a"}) + "\n" + json.dumps({"trial_index": 1, "trial_dir": "b"}) + "\n")
+    assert finished_trials(tmp_path) == {1: "b"}
+
+
+def test_a_missing_rate_beside_a_usable_time_is_worked_out_from_the_steps(tmp_path):
+    """Iteration 3 of abcde_00000 with its rate NaN but iter_s 0.8: 1000 / 0.8 = 1250, A stays 1012.5."""
+    experiment = copy_fixture(SUITE, tmp_path)
+    rewrite_rows(trial_dirs(experiment)[0], lambda row: row["scaling"].update(env_steps_per_s=float("nan"))
+                 if row["training_iteration"] == 3 else None)
+    loaded = load_experiment(experiment)
+    summary = build_summary(loaded.iterations, loaded.trials, grid=loaded.grid).set_index("point")
+    assert summary.loc["num_env_runners=0, num_envs_per_env_runner=1", "env_steps_per_s"] == 1012.5

@@ -1,11 +1,12 @@
 """The whole analysis through analyze_command: files written, figures are valid images, report content."""
 
+import json
 import xml.etree.ElementTree as ET
 
 import matplotlib.image
 import pandas as pd
 import pytest
-from analysis_helpers import NEW_STACK, OLD_STACK, SUITE, write_large_experiment
+from analysis_helpers import NEW_STACK, OLD_STACK, SUITE, raw_rows, trial_dirs, write_large_experiment
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -81,12 +82,15 @@ def test_report_html_is_self_contained(suite_report):
     assert "http://" not in page and "https://" not in page and "<script" not in page
 
 
-def test_default_out_dir_and_last_line_is_the_report(tmp_path, monkeypatch, capsys):
+def test_default_out_dir_and_last_line_is_the_report(tmp_path, monkeypatch, capsys, suite_report):
     monkeypatch.chdir(tmp_path)
     assert analyze_command(str(SUITE), None) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1] == "reports/suite_format/report.html"
-    assert (tmp_path / "reports" / "suite_format" / "report.html").exists()
+    # the same report as one written to a folder given with --out: the default changes where, not what
+    default = tmp_path / "reports" / "suite_format"
+    for name in ("report.md", "summary.csv", "trials.csv"):
+        assert (default / name).read_text() == (suite_report / name).read_text(), name
 
 
 @pytest.mark.parametrize("fixture", [NEW_STACK, OLD_STACK])
@@ -95,15 +99,22 @@ def test_foreign_dirs_report_without_node_figure(fixture, tmp_path):
     written = {p.stem for p in tmp_path.glob("*.png")}
     assert written == set(FIGURES) - MODEL_FIGURES - {"throughput_by_nodes"}
     report = (tmp_path / "report.md").read_text()
-    assert "machine unknown (host vm) | Ray version unknown" in report
+    (host,) = {row["hostname"] for d in trial_dirs(fixture) for row in raw_rows(d)}  # the fixture's own
+    assert f"machine unknown (host {host}) | Ray version unknown" in report
     assert "Phase times are unavailable" in report
 
 
 def test_stamp_names_experiment_machine_ray_and_date():
+    # Expected from the fixtures' own files: provenance.json where the suite wrote one, else the rows.
+    prov = json.loads((SUITE / "scaling_study" / "provenance.json").read_text())
     assert describe_run(load_experiment(SUITE)).stamp == (
-        "suite_format | Synthetic CPU @ 1.00GHz, 2 cores | Ray 2.60.0 | 2023-11-14")
+        f"suite_format | {prov['machine']['cpu_model']}, {prov['machine']['cpu_count']} cores | "
+        f"Ray {prov['versions']['ray']} | {prov['started_at'][:10]}")
+    rows = [row for d in trial_dirs(NEW_STACK) for row in raw_rows(d)]
+    (host,) = {row["hostname"] for row in rows}
+    first_day = min(row["date"] for row in rows)[:10]  # Tune's date: 2026-11-25_02-27-12
     assert describe_run(load_experiment(NEW_STACK)).stamp == (
-        "new_stack | machine unknown (host vm) | Ray version unknown | 2026-11-25")
+        f"new_stack | machine unknown (host {host}) | Ray version unknown | {first_day}")
 
 
 def test_plots_draw_on_a_given_ax():

@@ -7,6 +7,7 @@ import json
 import statistics
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from scaling_study.analysis.command import analyze_command
@@ -50,5 +51,14 @@ def test_analyze_writes_the_report_of_a_real_suite_run(tmp_path, capsys):
     assert analyze_command(str(SMOKE), str(tmp_path)) == 0
     assert capsys.readouterr().out.strip().endswith("report.html")
     report = (tmp_path / "report.md").read_text()
-    assert "Fastest: num_env_runners=" in report and "Physical limit" in report
-    assert {"summary.csv", "trials.csv", "report.html", "throughput_vs_runners.png"} <= {p.name for p in tmp_path.iterdir()}
+    expected = by_hand()
+    fastest = max(expected, key=lambda point: expected[point]["env_steps_per_s"])
+    assert f"Fastest: {fastest} at {expected[fastest]['env_steps_per_s']:,.0f} env steps/s" in report
+    assert "Physical limit" in report
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index("point")
+    assert sorted(summary.index) == sorted(expected)
+    for point, values in expected.items():
+        assert summary.loc[point, "env_steps_per_s"] == pytest.approx(values["env_steps_per_s"])
+    trials = pd.read_csv(tmp_path / "trials.csv")
+    assert len(trials) == len(list(SMOKE.glob("*/result.json")))
+    assert "throughput_vs_runners.png" in report and (tmp_path / "report.html").read_text().count("<img") >= 1

@@ -1,10 +1,11 @@
 """A real three-node Ray cluster on this machine (cluster/local.py, as `make cluster-up` starts it):
 a sweep joins it with --address, spreads a trial over nodes, calibrates every node and writes its
-results to the storage path; a bad address or token fails in one line within 30 s, writing nothing."""
+results to the storage path; a bad address or token fails in one line, writing nothing."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ray_processes import REPO, end_processes, processes_naming
+from ray_processes import REPO, end_processes, processes_naming, run_captured
 
 pytestmark = pytest.mark.ray
 
@@ -37,8 +38,9 @@ def local_cluster(tmp_path_factory):
     token.write_text("0123456789abcdef" * 4)
     env = {**_clean_env(), "RAY_AUTH_TOKEN_PATH": str(token)}
     state = home / "state.json"
-    up = subprocess.run([sys.executable, str(LOCAL), "up", "--state", str(state)], env=env,
-                        capture_output=True, text=True, timeout=180)
+    # Time limits: up 150 s and the first sweep 200 s fit the first test's 420 s pytest-timeout; the last
+    # test (timeout 420) holds its sweep (200 s) and, at teardown, `down` (60 s). A hang fails with output.
+    up = run_captured([sys.executable, str(LOCAL), "up", "--state", str(state)], timeout_s=150, env=env)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         info = json.loads(state.read_text())
@@ -46,7 +48,7 @@ def local_cluster(tmp_path_factory):
     finally:
         root = json.loads(state.read_text())["dir"] if state.exists() else None
         subprocess.run([sys.executable, str(LOCAL), "down", "--state", str(state)], env=env,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=60)
         if root:
             end_processes(processes_naming(root))
 
@@ -62,7 +64,7 @@ def sweep(experiment: Path, storage: Path, address: str, env: dict[str, str], *e
     command = [sys.executable, "-m", "scaling_study.cli", "sweep", str(experiment), "--storage-path", str(storage),
                "--address", address, "--no-analyze", *extra]
     started = time.monotonic()
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    done = run_captured(command, timeout_s=200, cwd=REPO, env=env)
     return done, time.monotonic() - started
 
 
@@ -93,8 +95,9 @@ def test_the_sweep_ran_on_the_cluster_and_its_results_are_in_the_storage_path(cl
     assert [r["training_iteration"] for r in results] == [1, 2]
     prov = json.loads((exp_dir / "scaling_study" / "provenance.json").read_text())
     assert prov["cluster"]["nodes"] == 3 and prov["cluster"]["logical_cpus"] == 3
-    # 3 logical CPUs on this machine's cores: recorded as what it is.
-    assert prov["cluster"]["oversubscribed"] == (3 > prov["machine"]["cpu_count"])
+    # 3 logical CPUs on this machine's cores, counted here from the CPU set this process may run on (not
+    # by the code under test): oversubscribed exactly when that is fewer than 3.
+    assert prov["cluster"]["oversubscribed"] is (len(os.sched_getaffinity(0)) < 3)
 
 
 def test_spread_placed_the_env_runners_on_different_nodes(cluster_sweep):
@@ -110,7 +113,10 @@ def test_calibration_measured_each_of_the_three_nodes(cluster_sweep):
     exp_dir, _ = cluster_sweep
     calibration = json.loads((exp_dir / "scaling_study" / "calibration.json").read_text())
     assert len({node["node_id"] for node in calibration["nodes"]}) == 3
-    assert all(node["steps_per_s"] > 1000 for node in calibration["nodes"])
+    # Each node's bare env on one core outruns what the trial's RLlib sampling reached per runner (a
+    # ratio of this run's own figures: FrozenLake steps about 100x faster bare than through RLlib).
+    per_runner = max(r["scaling"]["env_steps_per_s"] for r in rows(exp_dir)) / 2
+    assert all(node["steps_per_s"] > per_runner for node in calibration["nodes"])
 
 
 def test_the_analysis_reports_nodes_per_trial(cluster_sweep, tmp_path):
@@ -128,8 +134,9 @@ def test_the_analysis_reports_nodes_per_trial(cluster_sweep, tmp_path):
     assert int(float(trials[1].split(",")[header.index("nodes")])) == 3
 
 
-def assert_one_line_failure(done, seconds: float, storage: Path, *words: str) -> None:
-    # `seconds` is not asserted (speed is for make bench); sweep()'s subprocess timeout fails a hang.
+def assert_one_line_failure(done, storage: Path, *words: str) -> None:
+    # How fast a refusal comes is not asserted (no wall-time asserts in tests): sweep()'s subprocess timeout
+    # fails a hang with its output.
     assert done.returncode == 2, done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("scaling-study: "), done.stderr
@@ -141,8 +148,8 @@ def assert_one_line_failure(done, seconds: float, storage: Path, *words: str) ->
 def test_an_unreachable_address_fails_in_one_line(tmp_path, local_cluster):
     experiment = tmp_path / "tiny.yaml"
     experiment.write_text(yaml.safe_dump(TINY))
-    done, seconds = sweep(experiment, tmp_path / "results", "127.0.0.1:1", local_cluster["env"])
-    assert_one_line_failure(done, seconds, tmp_path / "results", "cannot reach a Ray cluster at 127.0.0.1:1",
+    done, _ = sweep(experiment, tmp_path / "results", "127.0.0.1:1", local_cluster["env"])
+    assert_one_line_failure(done, tmp_path / "results", "cannot reach a Ray cluster at 127.0.0.1:1",
                             "make cluster-up")
 
 
@@ -151,8 +158,8 @@ def test_a_wrong_token_fails_in_one_line(tmp_path, local_cluster):
     experiment.write_text(yaml.safe_dump(TINY))
     env = {**local_cluster["env"], "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "not-the-cluster-token"}
     env.pop("RAY_AUTH_TOKEN_PATH")
-    done, seconds = sweep(experiment, tmp_path / "results", local_cluster["address"], env)
-    assert_one_line_failure(done, seconds, tmp_path / "results", "rejected this client's authentication token",
+    done, _ = sweep(experiment, tmp_path / "results", local_cluster["address"], env)
+    assert_one_line_failure(done, tmp_path / "results", "rejected this client's authentication token",
                             "ray get-auth-token")
 
 
@@ -160,20 +167,19 @@ def test_no_token_fails_in_one_line(tmp_path, local_cluster):
     experiment = tmp_path / "tiny.yaml"
     experiment.write_text(yaml.safe_dump(TINY))
     env = {**local_cluster["env"], "RAY_AUTH_MODE": "disabled"}
-    done, seconds = sweep(experiment, tmp_path / "results", local_cluster["address"], env)
-    assert_one_line_failure(done, seconds, tmp_path / "results", "requires token authentication",
+    done, _ = sweep(experiment, tmp_path / "results", local_cluster["address"], env)
+    assert_one_line_failure(done, tmp_path / "results", "requires token authentication",
                             "RAY_AUTH_MODE=token")
 
 
 def test_a_uri_storage_path_is_refused_in_one_line(tmp_path, local_cluster):
     experiment = tmp_path / "tiny.yaml"
     experiment.write_text(yaml.safe_dump(TINY))
-    started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "scaling_study.cli", "sweep", str(experiment), "--storage-path", "s3://bucket/results",
          "--address", local_cluster["address"]], cwd=tmp_path, env=local_cluster["env"], capture_output=True,
         text=True, timeout=60)
-    assert_one_line_failure(done, time.monotonic() - started, tmp_path / "s3:",
+    assert_one_line_failure(done, tmp_path / "s3:",
                             "URIs (s3://, gs://, ...) are not supported yet")
 
 
@@ -205,7 +211,7 @@ def trial_windows(exp_dir: Path) -> dict[str, tuple[float, float, set[str]]]:
     return windows
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(420)
 def test_trials_ran_side_by_side_each_on_a_node_of_its_own(side_by_side_sweep, tmp_path):
     from scaling_study.analysis.command import analyze_command
 

@@ -69,8 +69,46 @@ GRID = [model.Configuration(runners=r, envs=e, env_step_s=0.002, batch=1000, is_
         for r in (1, 2, 4) for e in (1, 4) for m in (False, True)]
 
 
-def test_fit_recovers_the_parameters_it_was_generated_from():
-    fitted = model.fit(synthetic(KNOWN, GRID))
+def by_hand(s: model.Configuration, p: model.Params) -> tuple[float, float, float, float]:
+    """(sample, learn, sync, other) seconds of one iteration, written out from the model's description
+    in core/model.py's docstring, not with its functions: for runners within the cores only (no queueing),
+    where a vector step is its CPU work plus its waits."""
+    assert max(s.runners, 1) <= s.cores * s.nodes
+    cpu = p.a + s.envs * p.b
+    if s.is_async:
+        cpu += s.envs * p.q
+    if not s.sleeps:
+        cpu += s.envs * s.env_step_s  # a computing env's step is CPU work
+    if s.runners >= 1:
+        cpu *= 1 + p.r  # a remote runner's extra work
+    waits = 0 if not s.sleeps else (1 if s.is_async else s.envs)
+    vector_step = cpu + waits * (s.env_step_s + p.w)
+    sample = s.batch / (max(s.runners, 1) * s.envs) * vector_step
+    return (sample, p.learn * s.batch * s.epochs, p.sync0 + p.sync_per_runner * s.runners,
+            p.other0 + p.other_per_runner * s.runners)
+
+
+def hand_made(params: model.Params, settings, noise=0.0, seed=0) -> list[model.TrialPhases]:
+    """Observations from by_hand, with log-normal noise on every phase when asked."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in settings:
+        phases = [v * float(np.exp(rng.normal(0.0, noise))) if noise else v for v in by_hand(s, params)]
+        out.append(model.TrialPhases(s, *phases))
+    return out
+
+
+# Runners within the cores (4 cores), so by_hand applies: the same grid as GRID otherwise.
+WIDE = [replace(s, cores=4) for s in GRID]
+
+
+def test_by_hand_agrees_with_the_worked_example():
+    # the same setting as test_a_waiting_runner_by_hand: 1.425 s of sampling, 0.1 learning
+    assert by_hand(WAITING, KNOWN) == pytest.approx((1.425, 0.1, 0.02, 0.024))
+
+
+def test_fit_recovers_the_parameters_of_data_it_did_not_generate():
+    fitted = model.fit(hand_made(KNOWN, WIDE))
     for name in ("a", "b", "q", "w", "learn", "sync0", "sync_per_runner", "other0", "other_per_runner"):
         assert getattr(fitted, name) == pytest.approx(getattr(KNOWN, name), rel=1e-4), name
 
@@ -94,13 +132,16 @@ def test_cores_taken_by_other_work_are_fitted_where_runners_outnumber_cores():
 
 
 def test_leave_one_out_is_exact_on_noise_free_data_and_close_on_noisy():
-    exact = model.leave_one_out(synthetic(KNOWN, GRID))
-    truth = np.array([model.predicted_env_steps_per_s(s, KNOWN) for s in GRID])
+    exact = model.leave_one_out(hand_made(KNOWN, WIDE))
+    truth = np.array([s.batch / sum(by_hand(s, KNOWN)) for s in WIDE])
     np.testing.assert_allclose(exact, truth, rtol=1e-4)
+    # and on the model's own data where runners outnumber the cores (queueing: no hand formula)
+    crowded = model.leave_one_out(synthetic(KNOWN, GRID))
+    np.testing.assert_allclose(crowded, [model.predicted_env_steps_per_s(s, KNOWN) for s in GRID], rtol=1e-4)
     # 5% log-normal noise on every phase: held-out predictions stay within a few percent of the truth
-    # (the fit averages the noise of 11 points; over noise seeds 0-19 the median error was 1.7% typically
-    # and 4.3% at worst, measured with this grid and these parameters).
-    noisy = model.leave_one_out(synthetic(KNOWN, GRID, noise=0.05, seed=1))
+    # (the fit averages the noise of 11 points; over noise seeds 0-19 the median error was 1.8% typically
+    # and 2.9% at worst, measured with WIDE and these parameters).
+    noisy = model.leave_one_out(hand_made(KNOWN, WIDE, noise=0.05, seed=1))
     assert np.median(np.abs(noisy / truth - 1)) < 0.05
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ray_processes import REPO, own_ray_temp_dir
+from ray_processes import REPO, own_ray_temp_dir, run_captured
 
 from scaling_study.core import env_imports
 from scaling_study.core.spec import SpecError, parse_spec
@@ -33,8 +33,7 @@ SMALL = {
 
 
 def run_cli(args: list[str], cwd: Path, timeout: int, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([SCALING_CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **env})
+    return run_captured([SCALING_CLI, *args], timeout_s=timeout, cwd=cwd, env={**os.environ, **env})
 
 
 def trial_dirs(exp_dir: Path) -> list[Path]:
@@ -187,12 +186,13 @@ def corridor_sweep(tmp_path_factory):
     env = {"MLFLOW_ALLOW_FILE_STORE": "true", "WANDB_SILENT": "true"}
     exp_dir = tmp / "results" / "corridor"
     with own_ray_temp_dir():
-        first = run_cli(command, cwd=REPO, timeout=600, **env)
+        # 400 s each: both inside the tests' 900 s pytest-timeout, so a hang fails with its output.
+        first = run_cli(command, cwd=REPO, timeout=400, **env)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
         ledger = exp_dir / "scaling_study" / "finished.jsonl"
         lines = ledger.read_text().splitlines()
         ledger.write_text(lines[0] + "\n")  # the second trial "did not finish"
-        second = run_cli(command, cwd=REPO, timeout=600, **env)
+        second = run_cli(command, cwd=REPO, timeout=400, **env)
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "1 of 2 trials already finished; running the other 1." in second.stdout
     return exp_dir, tmp, [json.loads(line) for line in lines]

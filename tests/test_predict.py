@@ -4,11 +4,13 @@ phase times were generated from known model parameters (no Ray: the numbers are 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from scaling_study.analysis.command import analyze_command
 from scaling_study.analysis.predict import Machine, runner_counts
@@ -27,7 +29,7 @@ def setting(runners, envs, mode, cores=2.0, nodes=1.0) -> model.Configuration:
                          is_async=mode == "async", sleeps=True, cores=cores, nodes=nodes)
 
 
-def write_experiment(root, seeds=2):
+def write_experiment(root, seeds=2, grid=GRID):
     """A suite-format directory: every trial's phases are the model's, times a seed's +-1% (so the
     seeds differ but their median is the model's)."""
     root.mkdir(parents=True)
@@ -37,7 +39,7 @@ def write_experiment(root, seeds=2):
     (root / "scaling_study" / "calibration.json").write_text(json.dumps(
         {"env_id": "FrozenLake-v1", "steps_per_s_per_core": 1 / STEP_S}))
     start = 1_700_000_000.0
-    for index, (runners, envs, mode) in enumerate(GRID):
+    for index, (runners, envs, mode) in enumerate(grid):
         s = setting(runners, envs, mode)
         for seed in range(seeds):
             factor = 1.0 + 0.01 * (2 * seed - 1) if seeds > 1 else 1.0
@@ -100,7 +102,12 @@ def test_report_names_the_error_the_prediction_and_three_cpu_counts_allow_amdahl
     assert "Amdahl fit: not done" not in text and "Amdahl self-check: fitted on 1.25-1.5 CPUs" in text
     assert "ceiling of inf" not in text
     for figure in ("measured_vs_predicted", "model_curve"):
-        assert (report / f"{figure}.svg").exists() and f"]({figure}.png)" in text
+        assert f"]({figure}.png)" in text
+        with Image.open(report / f"{figure}.png") as image:
+            image.verify()
+        svg = ET.parse(report / f"{figure}.svg").getroot()
+        # drawn, not blank: the points or the curve are paths in the figure
+        assert svg.tag.endswith("svg") and len(svg.findall(".//{http://www.w3.org/2000/svg}path")) > 10
 
 
 def test_predict_names_the_setting_the_known_model_makes_fastest(experiment, capsys):
@@ -129,6 +136,19 @@ def test_a_cluster_spreads_runners_over_its_nodes(experiment, capsys):
     assert 9.1e-3 < model.vector_step_s(cluster, KNOWN) < 9.1e-3 + 2.5e-3
     assert "on 4 nodes of 2 CPUs" in out
     assert Machine(4, 2).cpus == 8
+    # The numbers it prints: the fastest setting over 4 nodes of 2 cores by brute force from KNOWN, and
+    # every row of the table within the fit's fraction of a percent of KNOWN's value for that row.
+    options = [(r, e, m) for r in runner_counts(28) for e in (1, 4) for m in ("sync", "async")]
+    rate = {o: model.predicted_env_steps_per_s(replace(setting(*o), cores=2, nodes=4), KNOWN) for o in options}
+    runners, envs, mode = max(rate, key=rate.get)
+    said = float(out.split(f"fastest {runners} env runner(s) x {envs} env(s), {mode}, about ")[1]
+                 .split(" env steps/s")[0].replace(",", ""))
+    assert said == pytest.approx(rate[(runners, envs, mode)], rel=5e-3)
+    table = [line.split() for line in out.splitlines() if line.startswith("  ") and "env runner(s)" in line]
+    assert len(table) == 10
+    for words in table:  # e.g. "16 env runner(s) x 4 env(s), async  5 CPUs  1,571 (1,571-1,571)"
+        option = (int(words[0]), int(words[4]), words[6])
+        assert float(words[9].replace(",", "")) == pytest.approx(rate[option], rel=5e-3), words
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -147,5 +167,13 @@ def test_bad_input_is_one_line_and_exit_2(experiment, capsys, argv, message):
 
 
 def test_results_without_three_points_are_refused(tmp_path, capsys):
+    two = write_experiment(tmp_path / "two", grid=[(1, 1, "sync"), (2, 1, "sync")])
+    assert main(["predict", str(two), "--cpus", "8"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {two}: the model needs phase times (scaling/* metrics) from at least three grid "
+                   f"points")
+
+
+def test_a_missing_directory_is_refused(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "missing"), "--cpus", "8"]) == 2
     assert "no such directory" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fault_injection import EnvRunnerKiller
-from ray_processes import REPO
+from ray_processes import REPO, run_captured
 
 from scaling_study.run.ledger import finished_trials
 
@@ -25,16 +25,18 @@ FIXED = {"train_batch_size_per_learner": 400, "minibatch_size": 100, "num_epochs
 def sweep(tmp_path: Path, spec: dict) -> tuple[subprocess.CompletedProcess, Path]:
     experiment = tmp_path / f"{spec['name']}.yaml"
     experiment.write_text(yaml.safe_dump(spec))
-    out = subprocess.run(
+    # 300 s here and 60 s for the analysis stay inside the tests' 420 s pytest-timeout: a hang
+    # fails with the sweep's output.
+    out = run_captured(
         [sys.executable, "-m", "scaling_study.cli", "sweep", str(experiment), "--storage-path", str(tmp_path / "results"),
-         "--no-analyze"], cwd=tmp_path, capture_output=True, text=True, timeout=400)
+         "--no-analyze"], timeout_s=300, cwd=tmp_path)
     return out, tmp_path / "results" / spec["name"]
 
 
 def analyse(exp_dir: Path, out: Path) -> tuple[subprocess.CompletedProcess, dict[int, dict]]:
     """The real `scaling-study analyze`; trials.csv rows by trial_index (from each trial's params.json)."""
-    done = subprocess.run([sys.executable, "-m", "scaling_study.cli", "analyze", str(exp_dir), "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = run_captured([sys.executable, "-m", "scaling_study.cli", "analyze", str(exp_dir), "--out", str(out)],
+                        timeout_s=60, cwd=REPO)
     rows = {}
     for row in csv.DictReader((out / "trials.csv").open()):
         params = json.loads((exp_dir / row["trial"] / "params.json").read_text())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ray_processes import end_processes, processes_naming
+from ray_processes import end_processes, processes_naming, read_until, run_captured
 
 from scaling_study.run.ledger import finished_trials
 
@@ -39,19 +39,17 @@ def test_ctrl_c_stops_cleanly_keeps_finished_trials_and_prints_the_resume_comman
     args = ["sweep", str(experiment), "--storage-path", str(tmp_path / "results"), "--no-analyze", "--restart"]
     driver = subprocess.Popen([sys.executable, "-m", "scaling_study.cli", *args], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Within the test's 420 s pytest-timeout: 150 s to see the first trial start, 60 s to stop, 150 s to
+    # resume, so a hang fails with its output rather than losing it.
     try:
-        seen = []
-        for line in driver.stdout:
-            seen.append(line)
-            if line.startswith("[1/3]"):
-                break
+        seen, _ = read_until(driver, "[1/3]", timeout_s=150)
         driver.send_signal(signal.SIGINT)  # what Ctrl-C sends the driver
         rest, err = driver.communicate(timeout=60)  # a driver that ignores Ctrl-C fails here, not hangs
     finally:
         if driver.poll() is None:
             driver.kill()
     end_processes(processes_naming(ray_tmp))
-    assert driver.returncode == 130, "".join(seen) + rest + err
+    assert driver.returncode == 130, seen + rest + err
     last = err.strip().splitlines()[-1]
     prefix = "Interrupted. "
     assert last.startswith(prefix) and "trials finished and are kept; run the same command again to resume: " in last
@@ -66,8 +64,7 @@ def test_ctrl_c_stops_cleanly_keeps_finished_trials_and_prints_the_resume_comman
     for name in kept.values():
         assert iterations(exp_dir / name) == [1, 2, 3], "a finished trial lost rows"
 
-    resumed = subprocess.run([sys.executable, "-m", "scaling_study.cli", *command[1:]], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=600)
+    resumed = run_captured([sys.executable, "-m", "scaling_study.cli", *command[1:]], timeout_s=150, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     assert f"{kept_count} of 3 trials already finished" in resumed.stdout
     final = finished_trials(exp_dir)

@@ -8,12 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
-from ray_processes import REPO, end_processes, own_ray_temp_dir, processes_naming
+from ray_processes import REPO, end_processes, own_ray_temp_dir, processes_naming, read_until, run_captured
 
 from scaling_study.core.rows import FIELDS
 from scaling_study.core.spec import parse_spec
@@ -65,7 +64,11 @@ def test_sweep_writes_a_standard_tune_directory_with_provenance(tiny_sweep):
     assert 1 <= cores["granted"] <= cores["machine"] == os.cpu_count()
     assert {row["scaling"]["cores"] for trial in dirs for row in rows_of(trial)} == {cores["granted"]}
     calib = json.loads((tiny_sweep / "scaling_study" / "calibration.json").read_text())
-    assert calib["steps_per_s_per_core"] > 1000
+    # The physical limit (a bare env stepping on one core) is above what any trial's RLlib sampling reached
+    # on its one sampling CPU (FrozenLake: about 100x; a ratio of this run's own figures, no fixed speed).
+    fastest = max(r["scaling"]["env_steps_per_s"] / max(1, r["scaling"]["cpus"] - 1)
+                  for d in dirs for r in rows_of(d))
+    assert calib["steps_per_s_per_core"] > fastest
 
 
 def test_params_json_holds_the_plain_grid_point(tiny_sweep):
@@ -81,14 +84,22 @@ def test_every_row_carries_the_scaling_contract(tiny_sweep):
         params = json.loads((trial / "params.json").read_text())
         rows = rows_of(trial)
         assert [r["training_iteration"] for r in rows] == [1, 2, 3]
+        sampled_before = 0.0
         for row in rows:
             scaling = row["scaling"]
             assert set(scaling) == SCALING_KEYS
             assert scaling["warmup"] == (row["training_iteration"] == 1)
             assert scaling["cpus"] == 1 + params["num_env_runners"]
-            assert scaling["env_steps"] >= 400
-            assert scaling["env_steps_per_s"] == pytest.approx(scaling["env_steps"] / scaling["iter_s"])
+            # The iteration's steps are what RLlib's own lifetime counter grew by
+            sampled = row["env_runners"]["num_env_steps_sampled_lifetime"]
+            assert scaling["env_steps"] == sampled - sampled_before >= 400
+            sampled_before = sampled
             assert scaling["setup_s"] > 0  # checked against the trial's own clock in test_clocks.py
+        # The rate against the trial's own wall clock (time.time() between iteration ends, outside RLlib):
+        # the iteration ran inside that gap, so the rate is at least the steps over the gap.
+        for before, row in zip(rows[:-1], rows[1:], strict=True):
+            gap = row["scaling"]["iter_ended_at"] - before["scaling"]["iter_ended_at"]
+            assert row["scaling"]["env_steps_per_s"] * gap >= row["scaling"]["env_steps"] * 0.999
 
 
 def test_phase_times_add_up(tiny_sweep):
@@ -116,26 +127,24 @@ def test_a_sweep_killed_mid_way_resumes_without_losing_finished_trials(tmp_path,
     experiment.write_text(yaml.safe_dump({**TINY, "name": "resume", "search_space": {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2]}}))
     command = [sys.executable, "-m", "scaling_study.cli", "sweep", str(experiment),
                "--storage-path", str(tmp_path / "results"), "--no-analyze"]
-    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Within the test's 420 s pytest-timeout: 120 s to see the second trial start, 30 s for the kill,
+    # 200 s for the resume, so a hang fails with its output.
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 300
-        seen = []
-        for line in first.stdout:
-            seen.append(line)
-            if line.startswith("[2/4]") or time.time() > deadline:
-                break
+        seen, _ = read_until(first, "[2/4]", timeout_s=120)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     finally:
         if first.poll() is None:
             first.kill()
+        first.stdout.close()
     end_processes(processes_naming(ray_tmp))  # what the killed driver left behind
 
     exp_dir = tmp_path / "results" / "resume"
     finished = {d.name: (d / "result.json").read_text() for d in trial_dirs(exp_dir) if len(rows_of(d)) == 3}
-    assert len(finished) >= 2, "".join(seen)
+    assert len(finished) >= 2, seen
 
-    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    second = run_captured(command, timeout_s=200, cwd=REPO)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
     assert "Resuming resume" in second.stdout
     dirs = trial_dirs(exp_dir)

@@ -233,6 +233,8 @@ def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     it["env_steps"] = it["s_env_steps"].fillna(it["rllib_env_steps"])
     it["iter_s"] = it["s_iter_s"].fillna(it["time_this_iter_s"])
     it["env_steps_per_s"] = it["s_env_steps_per_s"].fillna(it["env_steps"] / it["iter_s"])
+    # a rate beside an iteration that took no time (iter_s 0) is no measurement, whatever the row says
+    it.loc[it["iter_s"] <= 0, "env_steps_per_s"] = np.nan
     it["cpus"] = it["s_cpus"].fillna(it["cpus_reserved"])
     it["env_runner_restarts"] = it["s_env_runner_restarts"].fillna(it["rllib_env_runner_restarts"])
     for name in ("sample_s", "learn_s", "sync_s", "setup_s", "startup_s", "trial_started_at", "iter_ended_at",
@@ -362,6 +364,7 @@ def load_experiment(path: str | Path) -> Experiment:
     iterations = derive_iteration_columns(rows)
     iterations = iterations[np.isfinite(iterations["env_steps_per_s"])].reset_index(drop=True)
     provenance, calibration = layout.read_provenance(experiment), layout.read_calibration(experiment)
+    warnings += layout.unreadable_suite_files(experiment)
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
     return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
                       provenance, calibration, warnings, layout.read_pruned(experiment),

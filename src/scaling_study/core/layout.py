@@ -77,6 +77,13 @@ def write_pruned(exp_dir: Path, pruned: dict[str, dict[str, Any]]) -> None:
     write_json(Path(exp_dir) / PRUNED, pruned)
 
 
+def unreadable_suite_files(exp_dir: Path) -> list[str]:
+    """A warning for each of provenance.json and calibration.json that is there but is not a JSON object
+    (read as absent, like a missing file: the analysis says so instead of staying silent)."""
+    return [f"{name}: unreadable (not a JSON object); ignored" for name in (PROVENANCE, CALIBRATION)
+            if (Path(exp_dir) / name).exists() and read_json_file(Path(exp_dir) / name) is None]
+
+
 def read_explored(exp_dir: Path) -> dict[str, dict[str, Any]]:
     """What `auto` decided per series, by series label ({} when nothing was explored)."""
     return read_json_file(Path(exp_dir) / EXPLORED) or {}
