@@ -19,6 +19,7 @@ from scaling_study.core import layout, rows
 from scaling_study.core.resources import cpus_needed
 from scaling_study.core.sampling_model import envs_waiting_at_once, sampler_key
 from scaling_study.core.settings import ALIASES, default_of, display_value, names_of, resolve
+from scaling_study.core.spec import EXPLORE_PARAMS
 from scaling_study.core.tune_files import (
     TrialFiles,
     find_trial_dirs,
@@ -62,7 +63,8 @@ PARALLEL_SETTINGS = ("num_env_runners", "num_envs_per_env_runner", "num_cpus_per
 # Always columns (the heatmap's axes), swept or not.
 BASE_GRID = ("num_env_runners", "num_envs_per_env_runner")
 # Params that differ between trials of one grid point.
-NOT_GRID_PARAMS = {"seed", "repeat", "point", "warmup_iterations", "trial_id", "trial_index", "trial_timeout_s"}
+NOT_GRID_PARAMS = {"seed", "repeat", "point", "warmup_iterations", "trial_id", "trial_index", "trial_timeout_s",
+                   *EXPLORE_PARAMS}
 
 
 @dataclass

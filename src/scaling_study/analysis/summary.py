@@ -96,14 +96,14 @@ SUMMARY_COLUMNS = [
 def build_summary(iterations: pd.DataFrame, trials: pd.DataFrame,
                   steps_per_s_per_core: float | None = None, *, grid: list[str],
                   pruned: dict | None = None) -> pd.DataFrame:
-    """One row per grid point, ordered by CPUs, env runners, envs per runner; `pruned` names the points
+    """One row per grid point, ordered by env runners, envs per runner, CPUs; `pruned` names the points
     racing stopped running (they keep what they measured, on fewer seeds)."""
     measured = iterations[~iterations["warmup"]]
     summary = point_settings(iterations, trials, grid).join(
         [throughput_with_ci(measured), repeat_variation(measured), shares_per_point(measured)])
     summary = add_scaling_columns(summary, steps_per_s_per_core)
     summary["pruned"] = summary.index.isin(list(pruned or {}))
-    summary = summary.sort_values(["cpus", "num_env_runners", "num_envs_per_env_runner"], kind="stable")
+    summary = summary.sort_values(["num_env_runners", "num_envs_per_env_runner", "cpus"], kind="stable")
     return summary.rename_axis("point").reset_index()[["point", *grid, *SUMMARY_COLUMNS]]
 
 

@@ -61,6 +61,8 @@ AUTO_SETTINGS = ("num_env_runners", "num_envs_per_env_runner")
 """The settings `auto` explores (run/explore.py): in a file, `auto` or `{auto: {max: N}}`."""
 ENVS_AUTO_MAX = 64
 """Where `num_envs_per_env_runner: auto` stops at the latest (1, 2, 4, ... 64), unless capped lower."""
+EXPLORE_PARAMS = ("auto_series", "auto_setting", "reference")
+"""Trial params that tell run/explore.py a trial's place in `auto`'s search: bookkeeping, not settings."""
 REFERENCE = {"num_env_runners": 2, "num_envs_per_env_runner": 1}
 """RLlib's own PPO default parallelism (PPOConfig: num_env_runners=2, one env each): run beside `auto`
 as a named reference point, so the report can say what the best setting gains over it."""
@@ -491,8 +493,8 @@ def trial_params(spec: ExperimentSpec, node_cpus: float, cores: float | None = N
     params = []
     for point in grid_points(spec, node_cpus, cores):
         auto = auto_axis(spec)
-        explore = {} if auto is None else {"auto_series": series_label(point, spec), "auto_setting": auto[0],
-                                           "reference": is_reference(point)}
+        explore = {} if auto is None else dict(zip(EXPLORE_PARAMS, (series_label(point, spec), auto[0],
+                                                                   is_reference(point)), strict=True))
         for repeat in range(spec.repeats):
             params.append({
                 **{k: v for k, v in DEFAULTS.items() if k not in point},
