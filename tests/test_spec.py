@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scaling_study.core.resources import cpus_needed
 from scaling_study.core.spec import (
     STOP_KEYS,
     SpecError,
@@ -133,6 +134,8 @@ def test_auto_lists_every_candidate_with_a_fitted_reservation_and_the_reference(
     # 2 CPUs: the main process keeps 1, the runners share the other one (1/2, 1/3, 1/4 each).
     assert [p.get("num_cpus_per_env_runner") for p in points[:5]] == [None, None, 0.5, 0.3333, 0.25]
     assert points[2]["num_cpus_for_main_process"] == 1.0
+    assert points[3]["num_cpus_for_main_process"] == 1.0001  # 2 - 3 x 0.3333: rounding goes to the main process
+    assert {cpus_needed(p) for p in points} == {1, 2}  # every trial with runners reserves the node, exactly
     assert points_that_do_not_fit(spec, node_cpus=2) == []
 
 

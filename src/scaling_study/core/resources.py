@@ -59,6 +59,8 @@ def fitted_reservation(settings: dict[str, Any], node_cpus: float) -> dict[str, 
     per_runner = round(per_runner, 4)
     if per_runner <= 0:
         return {}  # more runners than Ray can count CPUs for: refused later as not fitting
+    main = round(node_cpus - runners * per_runner, 4)  # what rounding leaves goes to the main process: the
+    # trial then reserves exactly the node (3 runners on 2: 0.3333 each, 1.0001 for the main process)
     return {"num_cpus_for_main_process": main, "num_cpus_per_learner": main, "num_cpus_per_env_runner": per_runner}
 
 
