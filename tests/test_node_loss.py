@@ -30,7 +30,9 @@ SPEC = {
     "name": "node-loss",
     "env": {"id": "FrozenLake-v1", "step_cost": {"seconds": 0.002, "mode": "sleep"}},
     "search_space": {"num_env_runners": [1]},  # main process + 1 runner: 2 CPUs, a worker node's all
-    "fixed": {"train_batch_size_per_learner": 400, "minibatch_size": 100, "num_epochs": 1, "fcnet_hiddens": [8]},
+    # RLlib's reservation, written: a trial fitted to the node would fit the 1-CPU head too.
+    "fixed": {"train_batch_size_per_learner": 400, "minibatch_size": 100, "num_epochs": 1, "fcnet_hiddens": [8],
+              "num_cpus_per_env_runner": 1},
     "stop": {"training_iteration": 6},
     "warmup_iterations": 1,
     "retries": 2,

@@ -512,10 +512,14 @@ def trial_params(spec: ExperimentSpec, node_cpus: float, cores: float | None = N
     return params
 
 
-def points_that_do_not_fit(spec: ExperimentSpec, node_cpus: float, cores: float | None = None) -> list[tuple[str, float]]:
-    """(label, CPUs needed) for every grid point a node of `node_cpus` cannot hold."""
+def points_that_do_not_fit(spec: ExperimentSpec, node_cpus: float, cores: float | None = None,
+                           capacity: float | None = None) -> list[tuple[str, float]]:
+    """(label, CPUs needed) for every grid point (reservations fitted to a node of `node_cpus`) that
+    `capacity` CPUs cannot hold (default: the node's; on a cluster, all its CPUs, since a trial's
+    bundles may spread over nodes)."""
+    capacity = node_cpus if capacity is None else capacity
     return [
         (point_label(p, spec), cpus_needed(p))
         for p in grid_points(spec, node_cpus, cores)
-        if cpus_needed(p) > node_cpus
+        if cpus_needed(p) > capacity
     ]

@@ -43,29 +43,29 @@ class ClusterInfo:
     oversubscribed: bool
     """True when Ray was told of more CPUs than there are cores: timings then share cores."""
     cores: dict = field(default_factory=dict)
-    """`Cores.to_dict()` of the machine the trials run on (a local Ray), or of the smallest node."""
+    """`Cores.to_dict()` of this process: the machine a local Ray's trials run on."""
     node_cores: list[int] = field(default_factory=list)
     """Granted cores of each alive node, in the order of `node_cpus`."""
 
     @property
     def trial_node_cpus(self) -> float:
-        """CPUs one trial's placement group may hold: a local Ray's, or the smallest node's (trials run one
-        per node at a time, node_exclusive.py)."""
+        """The node a reservation is fitted to: a local Ray, or the cluster's largest node (a trial then
+        holds one node whole, its runners sharing what the main process leaves)."""
         nodes = [cpus for cpus in self.node_cpus if cpus > 0]
-        return min(nodes) if self.address and nodes else self.logical_cpus
+        return max(nodes) if self.address and nodes else self.logical_cpus
 
     @property
     def trial_cores(self) -> int:
-        """Granted cores of the node a trial runs on (the smallest node's on a cluster)."""
-        nodes = [c for c, cpus in zip(self.node_cores, self.node_cpus, strict=False) if cpus > 0]
-        return min(nodes) if self.address and nodes else self.physical_cpus
+        """Granted cores of that node (the largest node's on a cluster)."""
+        nodes = [(cpus, c) for cpus, c in zip(self.node_cpus, self.node_cores, strict=False) if cpus > 0]
+        return max(nodes)[1] if self.address and nodes else self.physical_cpus
 
     def describe_cores(self) -> str:
         from scaling_study.core.cores import Cores
 
         if not self.address:
             return Cores(**self.cores).describe()
-        return f"{self.trial_cores} core(s) granted on the smallest of {self.nodes} node(s)"
+        return f"{self.trial_cores} core(s) granted on the largest of {self.nodes} node(s)"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -78,12 +78,12 @@ def experiment_dir(options: SweepOptions, spec: ExperimentSpec) -> Path:
     return Path(options.storage_path).expanduser().resolve() / (options.name or spec.name)
 
 
-def check_fit(spec: ExperimentSpec, node_cpus: float, cores: int, allow_pending: bool) -> None:
-    too_big = points_that_do_not_fit(spec, node_cpus, cores)
+def check_fit(spec: ExperimentSpec, node_cpus: float, cores: int, capacity: float, allow_pending: bool) -> None:
+    too_big = points_that_do_not_fit(spec, node_cpus, cores, capacity)
     if too_big and not allow_pending:
         listed = "; ".join(f"{label} needs {cpus:g}" for label, cpus in too_big)
         raise UsageError(
-            f"{spec.source}: {len(too_big)} grid point(s) need more than the {node_cpus:g} CPUs Ray has "
+            f"{spec.source}: {len(too_big)} grid point(s) need more than the {capacity:g} CPUs Ray has "
             f"({listed}); drop them, or oversubscribe deliberately with --num-cpus N (local Ray), "
             f"or pass --allow-pending on an autoscaling cluster"
         )
@@ -211,7 +211,7 @@ def run_sweep(spec: ExperimentSpec, options: SweepOptions, argv: list[str] | Non
         ray_cpus = None if joining else int(local_cpus(options.num_cpus or spec.num_cpus))
         info = cluster.start_or_join(options.address, ray_cpus, quiet=not options.verbose, runtime_env=job_env)
         if joining:
-            resume = accept(spec, exp_dir, info.trial_node_cpus, info.trial_cores, options)
+            resume = accept(spec, exp_dir, info.trial_node_cpus, info.trial_cores, options, info.logical_cpus)
             log.keep()
         params = trial_params(spec, info.trial_node_cpus, info.trial_cores)
         concurrency = node_exclusive.decide(options.max_concurrent_trials or spec.max_concurrent_trials, joining,
@@ -254,12 +254,13 @@ def check_results_path(exp_dir: Path, options: SweepOptions) -> bool:
     return True
 
 
-def accept(spec: ExperimentSpec, exp_dir: Path, node_cpus: float, cores: int, options: SweepOptions) -> bool:
+def accept(spec: ExperimentSpec, exp_dir: Path, node_cpus: float, cores: int, options: SweepOptions,
+           capacity: float | None = None) -> bool:
     """Every grid point fits (or pending is allowed), RLlib accepts its config, and the directory holds
     this experiment or none; True to resume it."""
     from scaling_study.run.resume import decide_resume
 
-    check_fit(spec, node_cpus, cores, options.allow_pending)
+    check_fit(spec, node_cpus, cores, node_cpus if capacity is None else capacity, options.allow_pending)
     check_configs(spec, node_cpus, cores)
     return decide_resume(exp_dir, spec, options.restart)
 
