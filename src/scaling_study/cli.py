@@ -11,6 +11,7 @@ import os
 import sys
 
 from scaling_study.core.errors import TrialsNoLongerFit, UsageError, UserMistake
+from scaling_study.core.options import SweepOptions, add_options, options_from, positive_int
 
 TRIALS_ERRORED = 1
 USAGE_ERROR = 2
@@ -35,12 +36,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return int(text)
-
-
 def _version() -> str:
     from importlib.metadata import version
 
@@ -54,29 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="run an experiment file as a Ray Tune sweep")
     sweep.add_argument("experiment", help="experiment YAML, e.g. experiments/frozenlake.yaml")
-    sweep.add_argument("--storage-path", default="results", help="where Tune writes (default: results)")
-    sweep.add_argument("--name", help="experiment name (default: the file's name:)")
-    sweep.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or None,
-                       help="join a running Ray cluster (default: $RAY_ADDRESS; else start a local Ray)")
-    # Whole numbers only: Ray's CPU count is an int, and the fit check must use the count Ray gets.
-    sweep.add_argument("--num-cpus", type=_positive_int,
-                       help="logical CPUs for the local Ray; more than the cores is a deliberate oversubscription")
-    sweep.add_argument("--max-concurrent-trials", type=_positive_int,
-                       help="trials at once, as given (default: the file's, else 1 on one node, and on a cluster "
-                            "one per node, each holding a whole node: trials never share cores)")
-    sweep.add_argument("--allow-pending", action="store_true",
-                       help="run points that do not fit now (an autoscaling cluster may grow)")
-    sweep.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
-    sweep.add_argument("--verbose", action="store_true", help="show Ray's and Tune's own output")
+    add_options(sweep, SweepOptions)  # one flag per field of SweepOptions (core/options.py)
     sweep.add_argument("--no-analyze", action="store_true", help="skip writing the report at the end")
-    sweep.add_argument("--cold-processes", action="store_true",
-                       help="start a fresh process for every trial instead of reusing a finished trial's")
-    sweep.add_argument("--recalibrate", action="store_true",
-                       help="measure the env's raw steps/s afresh instead of reusing this machine's cached figure")
-    sweep.add_argument("--no-wait", action="store_true",
-                       help="refuse, instead of waiting, when another sweep is running on this machine")
-    sweep.add_argument("--shared-storage", action="store_true",
-                       help="assert that --storage-path is a file system every cluster node mounts at that path")
 
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
@@ -86,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "predict", help="what the iteration model fitted to RESULTS expects on more CPUs or a cluster (not measured)")
     predict.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
     predict.add_argument("--cpus", type=_positive_float, help="CPUs of one machine, e.g. 8")
-    predict.add_argument("--nodes", type=_positive_int, help="nodes of a cluster (with --cpus-per-node)")
+    predict.add_argument("--nodes", type=positive_int, help="nodes of a cluster (with --cpus-per-node)")
     predict.add_argument("--cpus-per-node", type=_positive_float, help="CPUs of each node (with --nodes)")
 
     calibrate = commands.add_parser("calibrate", help="raw env steps/s on one core of each node (the physical limit)")
@@ -133,16 +107,10 @@ def _resume_hint(argv: list[str] | None) -> str:
 
 def _sweep(args: argparse.Namespace) -> int:
     from scaling_study.core.spec import load_spec
-    from scaling_study.run.sweep import SweepOptions, run_sweep
+    from scaling_study.run.sweep import run_sweep
 
     spec = load_spec(args.experiment)
-    options = SweepOptions(
-        storage_path=args.storage_path, name=args.name, address=args.address, num_cpus=args.num_cpus,
-        allow_pending=args.allow_pending, restart=args.restart, verbose=args.verbose,
-        max_concurrent_trials=args.max_concurrent_trials, shared_storage=args.shared_storage,
-        recalibrate=args.recalibrate, reuse_actors=not args.cold_processes,
-        wait=not args.no_wait,
-    )
+    options = options_from(SweepOptions, args)
     if options.address and options.num_cpus:
         raise UsageError("--num-cpus starts a local Ray with that many CPUs; it cannot be combined with --address")
     exp_dir = run_sweep(spec, options, argv=["scaling-study", *sys.argv[1:]])

@@ -9,38 +9,17 @@ the provenance, the calibration, the ledger of finished trials and Ray's log (se
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scaling_study.core import layout
 from scaling_study.core.cores import granted_cores
 from scaling_study.core.errors import SpecError, UsageError
+from scaling_study.core.options import SweepOptions
 from scaling_study.core.resources import cpus_needed, local_cpus
 from scaling_study.core.spec import ExperimentSpec, auto_axis, points_that_do_not_fit, trial_params
 from scaling_study.run import node_exclusive, storage, sweep_lock
 from scaling_study.run.tracking import check_trackers_ready
-
-
-@dataclass
-class SweepOptions:
-    storage_path: str = "results"
-    name: str | None = None
-    address: str | None = None
-    num_cpus: int | None = None
-    allow_pending: bool = False
-    restart: bool = False
-    verbose: bool = False
-    max_concurrent_trials: int | None = None
-    shared_storage: bool = False
-    """The user asserts storage_path is one file system every node of the cluster mounts at that path."""
-    reuse_actors: bool = True
-    """Warm processes: Tune runs a trial in the process of a finished one that reserved the same resources,
-    saving the start of a process that imports RLlib and torch (rows record `warm_process`, `startup_s`)."""
-    recalibrate: bool = False
-    """Measure the env's raw rate afresh instead of reusing this machine's cached calibration."""
-    wait: bool = True
-    """Wait for a sweep already running on this machine (sweep_lock.py); False refuses instead."""
 
 
 class _Lookup:
