@@ -17,18 +17,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ray.tune.search import Searcher
-
 from scaling_study.core import layout
 from scaling_study.core.adaptive import series_verdict
-from scaling_study.run.racing import measured_rates
+from scaling_study.run.racing import MeasuringSearcher
 
 JUDGED_FROM = {"num_env_runners": 2, "num_envs_per_env_runner": 1}
 """Candidates (by position) measured whatever they give, before the stopping rule applies."""
 UNIT = {"num_env_runners": "env runner(s)", "num_envs_per_env_runner": "env(s) per runner"}
 
 
-class ExploreSearcher(Searcher):
+class ExploreSearcher(MeasuringSearcher):
     """Hands Tune the trials of `todo` one candidate point at a time, series by series, then the points
     outside any series (the reference). `finished`: measured rates of trials finished before (a resume)."""
 
@@ -61,16 +59,6 @@ class ExploreSearcher(Searcher):
         index = self.queue.pop(0)
         self.running[trial_id] = index
         return {**self.params[index], "trial_index": index}
-
-    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
-        if trial_id in self.running:
-            for rate in measured_rates([result]):
-                self.rates.setdefault(self.running[trial_id], {})[result.get("training_iteration")] = rate
-
-    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
-        if result:  # Tune hands the result that stopped the trial to this call only
-            self.on_trial_result(trial_id, result)
-        self.running.pop(trial_id, None)
 
     def _advance(self) -> None:
         """Queue the next candidate of the first undecided series, or decide it; then the reference."""

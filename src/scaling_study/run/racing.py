@@ -40,7 +40,27 @@ def measured_rates(rows: list[dict[str, Any]]) -> list[float]:
     return rates
 
 
-class RacingSearcher(Searcher):
+class MeasuringSearcher(Searcher):
+    """A searcher that hands out one trial index per suggestion and keeps each running trial's measured
+    rates as they come: `rates` (trial index -> {training iteration: env steps/s}) and `running` (Tune
+    trial id -> trial index). Racing and `auto`'s exploration both decide from them."""
+
+    rates: dict[int, dict[Any, float]]
+    running: dict[str, int]
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        if trial_id in self.running:
+            for rate in measured_rates([result]):
+                self.rates.setdefault(self.running[trial_id], {})[result.get("training_iteration")] = rate
+
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
+        # Tune hands the result that stopped the trial to this call only, not to on_trial_result.
+        if result:
+            self.on_trial_result(trial_id, result)
+        self.running.pop(trial_id, None)
+
+
+class RacingSearcher(MeasuringSearcher):
     """Hands Tune the trials of `todo` a round (repeat index) at a time, leaving out pruned points.
 
     `finished` holds the measured rates of trials finished before (a resumed sweep), by trial index.
@@ -73,16 +93,6 @@ class RacingSearcher(Searcher):
         self.running[trial_id] = index
         return {**self.params[index], "trial_index": index}
 
-    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
-        if trial_id in self.running:
-            for rate in measured_rates([result]):
-                self.rates.setdefault(self.running[trial_id], {})[result.get("training_iteration")] = rate
-
-    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
-        # Tune hands the result that stopped the trial to this call only, not to on_trial_result.
-        if result:
-            self.on_trial_result(trial_id, result)
-        self.running.pop(trial_id, None)
 
     def _decide(self) -> None:
         """Between rounds: prune what the seeds so far show clearly slower (decisions are never undone)."""
