@@ -8,20 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from cgroup_tree import grant, write
 from ray_processes import REPO
 
 from scaling_study.core import cores
-from scaling_study.core.cores import granted_cores, parse_cpu_list, quota_cores
-
-
-def write(root, relative, text):
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def grant(root, affinity=None, environ=None, cpu_count=8):
-    return granted_cores(root, affinity=lambda: affinity, environ=environ or {}, cpu_count=cpu_count)
+from scaling_study.core.cores import parse_cpu_list, quota_cores
 
 
 @pytest.mark.parametrize("text, expected", [("0", 1), ("0-3", 4), ("0-3,8,10-11\n", 7), ("2,4", 2)])

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from analysis_helpers import NEW_STACK
+from cgroup_tree import grant, write
 
 from scaling_study.core import cores, model, settings, stats
 from scaling_study.core.cores import granted_cores
@@ -45,14 +46,6 @@ def test_each_setting_check_by_hand(check, value, expected):
 # ---------------------------------------------------------------- cores: every source in a fake tree
 
 
-def write(root, relative, text):
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def grant(root, affinity=None, environ=None, cpu_count=8):
-    return granted_cores(root, affinity=lambda: affinity, environ=environ or {}, cpu_count=cpu_count)
 
 
 @pytest.mark.parametrize("mount", ["cpu", "cpu,cpuacct", "cpuacct,cpu"])

@@ -490,9 +490,8 @@ def series_label(point: dict[str, Any], spec: ExperimentSpec) -> str | None:
 
 def trial_params(spec: ExperimentSpec, node_cpus: float, cores: float | None = None) -> list[dict[str, Any]]:
     """One plain dict per trial (grid point x repeat): what Tune stores as the trial's params.json."""
-    params = []
+    params, auto = [], auto_axis(spec)
     for point in grid_points(spec, node_cpus, cores):
-        auto = auto_axis(spec)
         explore = {} if auto is None else dict(zip(EXPLORE_PARAMS, (series_label(point, spec), auto[0],
                                                                    is_reference(point)), strict=True))
         for repeat in range(spec.repeats):
