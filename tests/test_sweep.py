@@ -122,16 +122,33 @@ def test_trials_ran_one_at_a_time(tiny_sweep):
         assert start >= end, "two trials ran at the same time and shared cores"
 
 
+@pytest.mark.timeout(560)
 def test_a_sweep_killed_mid_way_resumes_without_losing_finished_trials(tmp_path, ray_tmp):
+    """Also one sweep at a time (run/sweep_lock.py), with the same real sweep: while it runs, a second into
+    its directory is refused naming its pid, one into another directory with --no-wait too; once it is
+    SIGKILLed its locks die with it, and the same command resumes without waiting."""
     experiment = tmp_path / "resume.yaml"
     experiment.write_text(yaml.safe_dump({**TINY, "name": "resume", "search_space": {"num_env_runners": [0, 1], "num_envs_per_env_runner": [1, 2]}}))
     command = [sys.executable, "-m", "scaling_study.cli", "sweep", str(experiment),
                "--storage-path", str(tmp_path / "results"), "--no-analyze"]
-    # Within the test's 420 s pytest-timeout: 120 s to see the second trial start, 30 s for the kill,
-    # 200 s for the resume, so a hang fails with its output.
+    # Within the test's 560 s pytest-timeout: 60 s to see the plan, 2 x 60 s for the refused sweeps, 120 s
+    # to see the second trial start, 30 s for the kill, 200 s for the resume, so a hang fails with its output.
     first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        seen, _ = read_until(first, "[2/4]", timeout_s=120)
+        seen, _ = read_until(first, "Results: ", timeout_s=60)  # the plan is printed once the locks are held
+        assert first.poll() is None, seen
+        same = run_captured(command, timeout_s=60, cwd=REPO)
+        assert same.returncode == 2, same.stdout + same.stderr
+        assert len(same.stderr.strip().splitlines()) == 1 and "Traceback" not in same.stderr
+        assert f"pid {first.pid}," in same.stderr
+        other = run_captured([*command[:-3], "--storage-path", str(tmp_path / "other"), "--no-analyze", "--no-wait"],
+                             timeout_s=60, cwd=REPO)
+        assert other.returncode == 2, other.stdout + other.stderr
+        assert "another sweep is running on this machine" in other.stderr and f"pid {first.pid}," in other.stderr
+        assert not (tmp_path / "other").exists(), "a refused sweep wrote into its storage path"
+
+        more, _ = read_until(first, "[2/4]", timeout_s=120)
+        seen += more
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     finally:
@@ -147,6 +164,7 @@ def test_a_sweep_killed_mid_way_resumes_without_losing_finished_trials(tmp_path,
     second = run_captured(command, timeout_s=200, cwd=REPO)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
     assert "Resuming resume" in second.stdout
+    assert "Waiting for" not in second.stdout, "the killed sweep's lock outlived it"
     dirs = trial_dirs(exp_dir)
     assert len(dirs) == 4, "every trial exactly once"
     for d in dirs:

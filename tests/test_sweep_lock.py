@@ -1,68 +1,15 @@
-"""One sweep at a time (run/sweep_lock.py), with real `scaling-study sweep experiments/smoke.yaml`
-subprocesses: a second sweep into the same directory is refused naming the first one's pid; a sweep into
-another directory with --no-wait is refused; the first one killed with SIGKILL leaves no stale lock, and
-the same command then resumes. One test, one Ray start that is killed, one resumed smoke sweep (~60 s)."""
+"""One sweep at a time (run/sweep_lock.py), without Ray: a process holds the locks as a sweep does. The same
+rules with real sweeps (refused with the first one's pid, --no-wait refused, no stale lock after SIGKILL)
+ride on tests/test_sweep.py's killed-and-resumed sweep, so they cost no Ray start of their own."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import threading
 import time
 
 import pytest
-from ray_processes import REPO, end_processes, processes_naming
-
-from scaling_study.run.ledger import finished_trials
-
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(300)]
-
-SMOKE = REPO / "experiments" / "smoke.yaml"
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "scaling_study.cli", "sweep", str(SMOKE), *args, "--no-analyze"]
-
-
-def test_second_sweep_refused_and_a_killed_sweep_leaves_no_stale_lock(tmp_path, ray_tmp):
-    storage = tmp_path / "results"
-    first = subprocess.Popen(cli("--storage-path", str(storage)), cwd=REPO, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    try:
-        seen = []
-        for line in first.stdout:  # readiness: the plan is printed once the sweep holds its locks
-            seen.append(line)
-            if line.startswith("Results: "):
-                break
-        assert first.poll() is None, "".join(seen)
-
-        same = subprocess.run(cli("--storage-path", str(storage)), cwd=REPO, capture_output=True, text=True,
-                              timeout=60)
-        assert same.returncode == 2, same.stdout + same.stderr
-        assert len(same.stderr.strip().splitlines()) == 1 and "Traceback" not in same.stderr
-        assert f"pid {first.pid}," in same.stderr
-
-        other = subprocess.run(cli("--storage-path", str(tmp_path / "other"), "--no-wait"), cwd=REPO,
-                               capture_output=True, text=True, timeout=60)
-        assert other.returncode == 2, other.stdout + other.stderr
-        assert "another sweep is running on this machine" in other.stderr and f"pid {first.pid}," in other.stderr
-        assert not (tmp_path / "other").exists(), "a refused sweep wrote into its storage path"
-
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
-    finally:
-        if first.poll() is None:
-            first.kill()
-    # The killed driver's local Ray outlives it: end those processes (they name this test's RAY_TMPDIR).
-    end_processes(processes_naming(ray_tmp))
-
-    resumed = subprocess.run(cli("--storage-path", str(storage)), cwd=REPO, capture_output=True, text=True,
-                             timeout=240)
-    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
-    assert "Waiting for" not in resumed.stdout, "the killed sweep's lock outlived it"
-    assert sorted(finished_trials(storage / "smoke")) == [0, 1]
-
 
 HOLD = """
 import sys, time
