@@ -189,6 +189,7 @@ def corridor_sweep(tmp_path_factory):
         # 400 s each: both inside the tests' 900 s pytest-timeout, so a hang fails with its output.
         first = run_cli(command, cwd=REPO, timeout=400, **env)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        (tmp / "first_sweep_stdout.txt").write_text(first.stdout)  # a piped sweep's progress: test_progress.py
         ledger = exp_dir / "scaling_study" / "finished.jsonl"
         lines = ledger.read_text().splitlines()
         ledger.write_text(lines[0] + "\n")  # the second trial "did not finish"
@@ -210,6 +211,16 @@ def test_the_own_env_trials_ran_and_carry_the_scaling_contract(corridor_sweep):
         rows = rows_of(trial)
         assert [r["training_iteration"] for r in rows] == [1, 2, 3]
         assert all(r["scaling"]["env_steps"] >= 400 for r in rows)
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(900)  # the shared fixture runs two sweeps: about 3 minutes here
+def test_the_first_sweeps_piped_output_gets_a_few_iteration_lines_and_every_trial_line(corridor_sweep):
+    from test_progress import assert_piped_progress
+
+    _, tmp, _ = corridor_sweep
+    assert_piped_progress((tmp / "first_sweep_stdout.txt").read_text(), trials=2,
+                          iterations_each=SMALL["stop"]["training_iteration"])
 
 
 @pytest.mark.ray
