@@ -1,24 +1,26 @@
 """Known answers: with a simulated step cost S, sampling has an expectation worked out in advance from the
-sampling model (scaling_study.core.sampling_model), fed with RLlib's own cost per vector step at S = 0 (the
-sweep's calibration measures it with a bare env runner) and the wake-up penalty measured on its own by
-bench/step_cost.py. Real sweeps must land within the spread measured over repeated runs of this file.
-A waiting (sleep) step costs no CPU, so these hold on 2 cores."""
+sampling model (scaling_study.core.sampling_model), fed only with what this file measures itself, on a path
+that shares no code with the suite (tests/bare_rllib.py: RLlib's own env runner in a 1-CPU Ray worker):
+RLlib's cost per vector step at S = 0 for each envs-per-runner and vectorize mode, and the wake-up line
+from one sync env at two step costs. Real sweeps must land within the spread measured over repeated runs
+of this file. A waiting (sleep) step costs no CPU, so these hold on 2 cores."""
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from ray_processes import own_ray_temp_dir, wait_for_quiet_machine
 
 from scaling_study.core.sampling_model import (
-    MEASURED_WAKE_UP,
+    WakeUp,
     reset_share_from_episode_length,
     sampler_env_steps_per_s,
-    sampler_key,
 )
 from scaling_study.core.spec import parse_spec
 from scaling_study.run.calibrate import best_step_rate, raw_step_rate
@@ -42,7 +44,10 @@ def sleep_overshoot_s(step_s: float, count: int = 25) -> float:
 # measured / model: the rate of a one-runner point 0.83-1.126 (two async envs at 4 ms apart: their band is
 # below; the low end in full suites, where the trials' runners sample 10-17% below a bare runner at 4 ms),
 # bare-runner ceilings 0.82-1.061, two runners / one 1.72-2.25 (of 2). Each bound covers the widest
-# deviation seen on its side with about a third of it to spare.
+# deviation seen on its side with about a third of it to spare. Those runs fed the model the calibration's
+# overhead and a wake-up line from bench/step_cost.py; with this file's own inputs (measure_inputs), three
+# runs of the file alone gave rates 0.935-1.032, ceilings 0.967-1.057, two runners / one 1.91-2.00,
+# async / sync 0.956-1.007 of the model: inside the same bands, which stay for the full suite's low end.
 RATE_BAND = (0.78, 1.17)
 CEILING_TOLERANCE = 0.21
 DOUBLING_TOLERANCE = 0.19
@@ -103,8 +108,57 @@ CASES = {
 }
 
 
+TESTS = Path(__file__).resolve().parent
+WAKE_UP_STEPS_S = (STEP_S, 0.02)  # the wake-up line's two step costs: those of the sync cases
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The model's inputs as this file measured them: RLlib's seconds per vector step at S = 0 by
+    (envs per runner, vectorize mode), and the wake-up line."""
+
+    overhead_s: dict[tuple[int, str], float]
+    wake_up: WakeUp
+
+
+def measure_inputs() -> Inputs:
+    """In one 1-CPU Ray worker (where trials' env runners run too): a vector step's time at S = 0 for each
+    (envs, mode) of CASES, and one sync env's at the two WAKE_UP_STEPS_S. The wake-up line through those
+    two: at each, the time beyond the S = 0 time and S itself, solved for fixed + fraction * S."""
+    import ray
+
+    @ray.remote(num_cpus=1)
+    def timings() -> dict:
+        from bare_rllib import time_env_runner
+
+        free = {(n, mode): time_env_runner(n, mode, 0.0, vector_steps=200).seconds_per_vector_step
+                for n, mode in sorted({(s["num_envs_per_env_runner"], s["gym_env_vectorize_mode"])
+                                       for s in CASES.values()})}
+        costly = {step_s: time_env_runner(1, "sync", step_s, vector_steps=int(0.4 / step_s)).seconds_per_vector_step
+                  for step_s in WAKE_UP_STEPS_S}
+        return {"free": free, "costly": costly}
+
+    with pytest.MonkeyPatch.context() as patch, own_ray_temp_dir():
+        # The worker imports bare_rllib from tests/, as test_clocks.py's workers import phased_env.
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])))
+        ray.init(num_cpus=1, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+        try:
+            found = ray.get(timings.remote(), timeout=120)
+        finally:
+            ray.shutdown()
+    (s1, s2), free_one = WAKE_UP_STEPS_S, found["free"][(1, "sync")]
+    beyond = [found["costly"][s] - free_one - s for s in (s1, s2)]  # fixed + fraction * S at each S
+    fraction = (beyond[1] - beyond[0]) / (s2 - s1)
+    return Inputs(found["free"], WakeUp(fixed_s=beyond[0] - fraction * s1, fraction=fraction))
+
+
 @pytest.fixture(scope="module")
-def known_answer_sweep(tmp_path_factory):
+def inputs() -> Inputs:
+    return measure_inputs()
+
+
+@pytest.fixture(scope="module")
+def known_answer_sweep(tmp_path_factory, inputs):
     spec = parse_spec({
         "name": "known",
         "env": {"id": "FrozenLake-v1"},
@@ -153,25 +207,23 @@ def calibration(exp_dir: Path) -> dict:
     return json.loads((exp_dir / "scaling_study" / "calibration.json").read_text())
 
 
-def expected_rate(exp_dir: Path, case: str, episode_len: float) -> float:
-    """The model's rate for a case: its bare runner's time per vector step at S = 0 (the calibration's),
-    the measured wake-up penalty, the reset share from the trial's own mean episode length."""
+def expected_rate(inputs: Inputs, case: str, episode_len: float) -> float:
+    """The model's rate for a case, from this file's own measurements: RLlib's time per vector step at
+    S = 0 for its envs and mode, the wake-up line, the reset share from the trial's own mean episode length."""
     settings = CASES[case]
-    step_s = settings["step_cost"]["seconds"]
-    key = sampler_key(settings["num_envs_per_env_runner"], settings["gym_env_vectorize_mode"], settings["step_cost"])
-    overhead = calibration(exp_dir)["sampler_ceilings"]["configs"][key]["overhead_s_per_vector_step"]
-    return sampler_env_steps_per_s(overhead, step_s, settings["num_envs_per_env_runner"], settings["gym_env_vectorize_mode"],
-                           MEASURED_WAKE_UP, reset_share_from_episode_length(episode_len),
-                           runners=settings["num_env_runners"])
+    num_envs, mode = settings["num_envs_per_env_runner"], settings["gym_env_vectorize_mode"]
+    return sampler_env_steps_per_s(inputs.overhead_s[(num_envs, mode)], settings["step_cost"]["seconds"], num_envs,
+                                   mode, inputs.wake_up, reset_share_from_episode_length(episode_len),
+                                   runners=settings["num_env_runners"])
 
 
 @pytest.mark.ray
 @pytest.mark.timeout(300)
 # One runner each: two runners are the doubling test's (their own rate is one runner's times that ratio).
 @pytest.mark.parametrize("case", [case for case, settings in CASES.items() if settings["num_env_runners"] == 1])
-def test_sampling_rate_matches_the_model(known_answer_sweep, case):
+def test_sampling_rate_matches_the_model(known_answer_sweep, inputs, case):
     found = measured(known_answer_sweep)[case]
-    expected = expected_rate(known_answer_sweep, case, found["episode_len"])
+    expected = expected_rate(inputs, case, found["episode_len"])
     low, high = ASYNC_4MS_BAND if case == ASYNC_4MS else RATE_BAND
     assert low <= found["rate"] / expected <= high, (
         f"{case}: {found['rate']:.1f} env steps/s while sampling, the model says {expected:.1f}"
@@ -188,11 +240,11 @@ def test_doubling_runners_of_a_waiting_env_doubles_the_rate(known_answer_sweep):
 
 @pytest.mark.ray
 @pytest.mark.timeout(300)
-def test_async_beats_sync_by_what_the_model_says(known_answer_sweep):
+def test_async_beats_sync_by_what_the_model_says(known_answer_sweep, inputs):
     found = measured(known_answer_sweep)
     ratio = found[ASYNC_4MS]["rate"] / found["one runner, two sync envs, 4 ms"]["rate"]
-    expected = (expected_rate(known_answer_sweep, ASYNC_4MS, found[ASYNC_4MS]["episode_len"])
-                / expected_rate(known_answer_sweep, "one runner, two sync envs, 4 ms",
+    expected = (expected_rate(inputs, ASYNC_4MS, found[ASYNC_4MS]["episode_len"])
+                / expected_rate(inputs, "one runner, two sync envs, 4 ms",
                                 found["one runner, two sync envs, 4 ms"]["episode_len"]))
     # Not 2 (the naive "envs wait side by side"): RLlib's own overhead and the async reset turns cost.
     assert 1.2 < expected < 1.9
@@ -204,7 +256,7 @@ def test_async_beats_sync_by_what_the_model_says(known_answer_sweep):
 
 @pytest.mark.ray
 @pytest.mark.timeout(300)
-def test_calibration_measured_the_costly_env_and_its_sampler(known_answer_sweep):
+def test_calibration_measured_the_costly_env_and_its_sampler(known_answer_sweep, inputs):
     calib = calibration(known_answer_sweep)
     assert calib["step_cost"] == {"seconds": STEP_S, "mode": "sleep"}
     assert calib["steps_per_s_per_core"] == pytest.approx(1 / (STEP_S + sleep_overshoot_s(STEP_S)), rel=0.1)
@@ -212,11 +264,12 @@ def test_calibration_measured_the_costly_env_and_its_sampler(known_answer_sweep)
     assert set(configs) == {"1xsync@4ms-sleep", "2xsync@4ms-sleep", "2xasync@4ms-sleep", "2xsync@20ms-sleep",
                             "2xasync@50ms-sleep"}
     for key, ceiling in configs.items():
-        # The bare runner itself follows the model (its own overhead and reset share, measured wake-up).
+        # The calibration's bare runner follows the model fed with this file's own measurements (and
+        # the calibration's reset share: a count of episodes, not a time).
         step_s = ceiling["step_cost"]["seconds"]
-        expected = sampler_env_steps_per_s(ceiling["overhead_s_per_vector_step"], step_s,
-                                   ceiling["num_envs_per_env_runner"], ceiling["gym_env_vectorize_mode"],
-                                   MEASURED_WAKE_UP, ceiling["reset_share"])
+        num_envs, mode = ceiling["num_envs_per_env_runner"], ceiling["gym_env_vectorize_mode"]
+        expected = sampler_env_steps_per_s(inputs.overhead_s[(num_envs, mode)], step_s, num_envs, mode,
+                                           inputs.wake_up, ceiling["reset_share"])
         assert ceiling["env_steps_per_s_per_runner"] == pytest.approx(expected, rel=CEILING_TOLERANCE), (
             key + busy_note(known_answer_sweep))
         # and sits below the raw env rate of the envs that wait at once

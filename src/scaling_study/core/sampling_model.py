@@ -123,9 +123,3 @@ def relative_errors(observations: Sequence[Observation], wake_up: WakeUp) -> np.
     """Model / measured - 1 for each observation."""
     return np.array([seconds_per_vector_step(o.overhead_s, o.step_s, o.num_envs, o.vectorize_mode, wake_up,
                                              o.reset_share) / o.seconds - 1 for o in observations])
-
-
-# The wake-up penalty of a waiting (sleep) step in a 1-CPU or 0.5-CPU Ray worker on the 2-core machine
-# this suite is developed on, fitted over 0-50 ms, sync and async (README "Honest timing" has the table):
-#     python -m bench.step_cost --kinds ray ray-0.5 --repeats 2
-MEASURED_WAKE_UP = WakeUp(fixed_s=0.00035, fraction=0.049)
