@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import os
 import platform
 import shlex
@@ -20,32 +21,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import (
-    analysis_speed,
-    best_setting,
-    course,
-    distance_to_limit,
-    harness_tax,
-    model_check,
-    report,
-    sweep_efficiency,
-    time_to_answer,
-)
-from bench.context import Context
-from bench.experiments import REPO
+from bench.harness import report
+from bench.harness.context import Context
+from bench.harness.experiments import REPO
+from bench.sections import ORDER
 from scaling_study.run.provenance import cpu_model, git_commit
 
-BENCHMARKS = {
-    "harness_tax": ("Harness tax: the suite against a bare RLlib loop", harness_tax.run),
-    "sweep_efficiency": ("Sweep efficiency: the suite against a plain Tune script", sweep_efficiency.run),
-    "distance_to_limit": ("Distance to the limit: the default experiment", distance_to_limit.run),
-    "course": ("The course, reproduced", course.run),
-    "analysis_speed": ("Analysis speed: 100 trials x 20 iterations", analysis_speed.run),
-    "model_check": ("The iteration model's self-check", model_check.run),
-    "time_to_answer": ("Time to answer: full grid against precision stopping and racing", time_to_answer.run),
-    "best_setting": ("The machine's best setting, against the old reservation's and RLlib's default",
-                     best_setting.run),
-}
+BENCHMARKS = {name: importlib.import_module(f"bench.sections.{name}") for name in ORDER}
 
 
 def parse_args(argv: list[str] | None):
@@ -53,6 +35,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--quick", action="store_true", help="tiny budgets, to check the harness (2-3 minutes)")
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
                         help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
+    parser.add_argument("--list", action="store_true", help="print each section's name and title, and exit")
     parser.add_argument("--out", type=Path, help="report path (default: BENCHMARKS.md for a full run)")
     parser.add_argument("--quiet-load", type=float, default=0.7, help="1-minute load to wait for (default 0.7)")
     parser.add_argument("--max-wait", type=float, default=None,
@@ -96,7 +79,8 @@ def wait_until_quiet(threshold: float, max_wait_s: float, poll_s: float = 30.0) 
 
 
 def run_one(name: str, ctx: Context) -> report.SectionResult:
-    title, benchmark = BENCHMARKS[name]
+    module = BENCHMARKS[name]
+    title, benchmark = module.TITLE, module.run
     log(f"{name}: {title}")
     before, start = os.getloadavg(), time.perf_counter()
     outcome, error = None, None
@@ -110,6 +94,10 @@ def run_one(name: str, ctx: Context) -> report.SectionResult:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.list:
+        for name, module in BENCHMARKS.items():
+            print(f"{name:20} {module.TITLE}")
+        return 0
     names = args.only or list(BENCHMARKS)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir="/tmp"))
     out = args.out or (REPO / "BENCHMARKS.md" if not args.quick and not args.only else work / "BENCHMARKS.md")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench import compare, report, timeline
-from bench.context import KeyFigure, Outcome
-from bench.experiments import SPECS, read_grid, shrunk
-from bench.runner import session_started_at
+from bench.harness import compare, report, timeline
+from bench.harness.context import KeyFigure, Outcome
+from bench.harness.experiments import SPECS, read_grid, shrunk
+from bench.harness.runner import session_started_at
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,7 +51,7 @@ def test_ratio_interval_brackets_the_ratio_and_narrows_with_agreement():
 
 
 def test_suite_standing_against_the_plain_script():
-    from bench.sweep_efficiency import standing
+    from bench.sections.sweep_efficiency import standing
 
     assert [standing(r) for r in (0.97, 1.04, 1.2, 0.8)] == ["level with", "level with", "ahead of", "behind"]
 
@@ -142,7 +142,7 @@ def test_quick_copies_are_valid_experiment_files(tmp_path):
 
 def test_bare_config_matches_the_suites_config():
     """The harness-tax arms must train the same PPO: every setting that shapes the work is equal."""
-    from bench.bare_loop import build_config
+    from bench.arms.bare_loop import build_config
     from scaling_study.core.spec import load_spec, trial_params
     from scaling_study.run import ppo
 
@@ -160,7 +160,7 @@ def test_bare_config_matches_the_suites_config():
 
 
 def test_bare_loop_throughput_leaves_warmup_out():
-    from bench.bare_loop import iteration_row, median_throughput
+    from bench.arms.bare_loop import iteration_row, median_throughput
 
     results = [{"env_runners": {"num_env_steps_sampled": 1000}, "time_this_iter_s": s} for s in (4.0, 1.0, 0.5, 2.0)]
     rows = [iteration_row(i, r) for i, r in enumerate(results, 1)]
@@ -192,7 +192,7 @@ def test_report_lists_key_figures_load_and_commands(tmp_path):
 def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
     """The real script, in a subprocess with its own RAY_TMPDIR (ended afterwards): 0 env runners, 2 tiny
     iterations."""
-    from bench import runner
+    from bench.harness import runner
 
     spec = tmp_path / "tiny.yaml"
     spec.write_text(yaml.safe_dump({
@@ -200,7 +200,7 @@ def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
         "fixed": {"train_batch_size_per_learner": 64, "minibatch_size": 32, "num_epochs": 1, "fcnet_hiddens": [8]},
         "stop": {"training_iteration": 2}, "warmup_iterations": 1,
     }))
-    done = runner.run(runner.python("-m", "bench.bare_loop", str(spec)), tmp_path / "bare.log", timeout_s=300)
+    done = runner.run(runner.python("-m", "bench.arms.bare_loop", str(spec)), tmp_path / "bare.log", timeout_s=300)
     result = json.loads(done.first_line("BENCH_RESULT ")[1].split(" ", 1)[1])
     assert [r["iteration"] for r in result["iterations"]] == [1, 2]
     assert all(r["env_steps"] >= 64 for r in result["iterations"])
@@ -208,7 +208,7 @@ def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
 
 
 def test_time_to_answer_copies_the_file_with_precision_and_racing(tmp_path):
-    from bench.time_to_answer import PRECISION, fast_copy
+    from bench.sections.time_to_answer import PRECISION, fast_copy
     from scaling_study.core.spec import load_spec
 
     copy = load_spec(fast_copy(REPO / "experiments" / "frozenlake.yaml", tmp_path))
@@ -220,7 +220,7 @@ def test_time_to_answer_copies_the_file_with_precision_and_racing(tmp_path):
 def test_time_to_answer_agrees_on_the_same_point_or_one_inside_the_fastest_points_range():
     import pandas as pd
 
-    from bench.time_to_answer import agrees
+    from bench.sections.time_to_answer import agrees
 
     # Two seeds per point (no interval over seeds): the fastest point's range is its seeds' medians.
     summary = pd.DataFrame({"env_steps_per_s": [100.0, 97.0, 80.0], "env_steps_per_s_ci_low": [float("nan")] * 3,
@@ -237,7 +237,7 @@ def test_time_to_answer_agrees_on_the_same_point_or_one_inside_the_fastest_point
 def test_model_check_reads_the_median_error_and_whether_the_fastest_is_named_right():
     import pandas as pd
 
-    from bench.model_check import check
+    from bench.sections.model_check import check
 
     summary = pd.DataFrame({"point": ["a", "b", "c"], "env_steps_per_s": [100.0, 300.0, 200.0],
                             "predicted_env_steps_per_s": [110.0, 240.0, 250.0],

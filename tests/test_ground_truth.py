@@ -45,7 +45,7 @@ def sleep_overshoot_s(step_s: float, count: int = 25) -> float:
 # below; the low end in full suites, where the trials' runners sample 10-17% below a bare runner at 4 ms),
 # bare-runner ceilings 0.82-1.061, two runners / one 1.72-2.25 (of 2). Each bound covers the widest
 # deviation seen on its side with about a third of it to spare. Those runs fed the model the calibration's
-# overhead and a wake-up line from bench/step_cost.py; with this file's own inputs (measure_inputs), three
+# overhead and a wake-up line from bench/arms/step_cost.py; with this file's own inputs (measure_inputs), three
 # runs of the file alone gave rates 0.935-1.032, ceilings 0.967-1.057, two runners / one 1.91-2.00,
 # async / sync 0.956-1.007 of the model: inside the same bands, which stay for the full suite's low end.
 RATE_BAND = (0.78, 1.17)

@@ -12,7 +12,7 @@ One vector step of an env runner (every env of the runner stepped once) takes
               (the envs wait side by side; the slowest of them sets the pace, which the penalty covers).
     wake_up   what a waiting step costs beyond S: a fixed part (the sleep's own overshoot plus RLlib's
               per-step work running slower after the process slept) and a part proportional to S.
-              Fitted with scipy from bench/step_cost.py's measurements; see README "Honest timing".
+              Fitted with scipy from bench/arms/step_cost.py's measurements; see README "Honest timing".
 
 A runner samples num_envs / T env steps per second; independent runners add up while there are
 cores for them (a waiting env needs none).

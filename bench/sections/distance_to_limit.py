@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import runner, sweeps, timeline
-from bench.context import Context, KeyFigure, Outcome
-from bench.experiments import EXPERIMENTS, REPO, relative, shrunk
-from bench.report import table
+from bench.harness import runner, sweeps, timeline
+from bench.harness.context import Context, KeyFigure, Outcome
+from bench.harness.experiments import EXPERIMENTS, REPO, relative, shrunk
+from bench.harness.report import table
 from scaling_study.core.layout import read_calibration
+
+TITLE = "Distance to the limit: the default experiment"
 
 SPEC = EXPERIMENTS / "frozenlake.yaml"
 

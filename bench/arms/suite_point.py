@@ -1,7 +1,7 @@
 """The suite as a library: `scaling_study.run.sweep.run_sweep` of an experiment file, with the SweepOptions
 the CLI does not offer (the harness-tax suite arm).
 
-    python -m bench.suite_point bench/specs/harness_tax.yaml STORAGE_DIR [--reuse-actors]
+    python -m bench.arms.suite_point bench/specs/harness_tax.yaml STORAGE_DIR [--reuse-actors]
 
 Writes STORAGE_DIR/<name>/ (a standard Tune directory of the suite); the bench reads its result rows.
 """
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     from scaling_study.run.sweep import SweepOptions, run_sweep
 
     options = SweepOptions(storage_path=args.storage, reuse_actors=args.reuse_actors)
-    exp_dir = run_sweep(load_spec(args.experiment), options, argv=["bench.suite_point", args.experiment])
+    exp_dir = run_sweep(load_spec(args.experiment), options, argv=["bench.arms.suite_point", args.experiment])
     print(f"BENCH_RESULT_DIR {exp_dir}", flush=True)
 
 

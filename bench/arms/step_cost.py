@@ -1,6 +1,6 @@
 """Where a simulated step cost goes: ms per vector step, layer by layer, in a plain process and in Ray.
 
-    python -m bench.step_cost [--costs-ms 0 2 4 10 20 50] [--repeats 3]
+    python -m bench.arms.step_cost [--costs-ms 0 2 4 10 20 50] [--repeats 3]
 
 For FrozenLake with a `sleep` (waiting) or `spin` (busy) step cost of S, and for three vectorizations
 (1 env sync, 2 envs sync, 2 envs async), it times one vector step (every env of the runner stepped once):

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench import runner, sweeps
-from bench.context import Context, KeyFigure, Outcome
-from bench.experiments import REPO, relative, shrunk
-from bench.report import table
+from bench.harness import runner, sweeps
+from bench.harness.context import Context, KeyFigure, Outcome
+from bench.harness.experiments import REPO, relative, shrunk
+from bench.harness.report import table
 from scaling_study.core.cores import granted_cores
+
+TITLE = "The machine's best setting, against the old reservation's and RLlib's default"
 
 SPECS = [REPO / "bench" / "specs" / f"best_setting_{name}.yaml" for name in ("frozenlake", "cartpole", "sleeping")]
 

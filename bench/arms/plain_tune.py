@@ -1,9 +1,9 @@
 """The sweep-efficiency baseline: a plain Tune script running the grid of a suite experiment file.
 
-    python -m bench.plain_tune bench/specs/grid6.yaml STORAGE_DIR
+    python -m bench.arms.plain_tune bench/specs/grid6.yaml STORAGE_DIR
 
 What a Tune user writes without the suite: a function trainable that builds PPO by hand
-(bench.bare_loop.build_config) and reports every iteration, the grid as `tune.grid_search` axes, RLlib's
+(bench.arms.bare_loop.build_config) and reports every iteration, the grid as `tune.grid_search` axes, RLlib's
 own resource request per trial, `max_concurrent_trials=1`, Tune's defaults for everything else (loggers,
 progress output, no actor reuse). Ray is started as the suite starts it (no dashboard), so the
 comparison is about how each uses Tune, not about Ray's options. Each row carries `build_s` (the
@@ -27,7 +27,7 @@ def event(name: str) -> None:
 
 def config_of(config: dict):
     """The PPOConfig of one trial's Tune config."""
-    from bench.bare_loop import build_config
+    from bench.arms.bare_loop import build_config
 
     return build_config({k: v for k, v in config.items() if k != ENV_KEY}, env_id=config[ENV_KEY])
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     import ray
     from ray import tune
 
-    from bench.experiments import read_grid
+    from bench.harness.experiments import read_grid
 
     event("imported")
     ray.init(include_dashboard=False, _node_ip_address="127.0.0.1")

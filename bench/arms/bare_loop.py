@@ -1,6 +1,6 @@
 """The harness-tax baseline: a bare `algo.train()` loop in the driver, no Tune, no suite.
 
-    python -m bench.bare_loop bench/specs/harness_tax.yaml [--torch-threads 1]
+    python -m bench.arms.bare_loop bench/specs/harness_tax.yaml [--torch-threads 1]
 
 Builds the file's single point by hand (`build_config`: what a plain RLlib script on Ray 2.60 writes,
 held equal to the suite's config by tests/test_bench.py), trains it for the file's iterations and prints
@@ -22,7 +22,7 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.connectors.env_to_module import FlattenObservations
 from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
-from bench.experiments import read_grid
+from bench.harness.experiments import read_grid
 
 
 def one_hot(env, spaces, device):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.report import thousands, values_text
+from bench.harness.report import thousands, values_text
 
 
 @dataclass

@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench import report, sweeps
-from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.experiments import EXPERIMENTS, REPO, SPECS, relative, shrunk
+from bench.harness import report, sweeps
+from bench.harness.context import Context, KeyFigure, Outcome, verdict
+from bench.harness.experiments import EXPERIMENTS, REPO, SPECS, relative, shrunk
+
+TITLE = "Time to answer: full grid against precision stopping and racing"
 
 PRECISION = 0.05
 TIME_GOAL = 1 / 3

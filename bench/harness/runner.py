@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.experiments import REPO
+from bench.harness.experiments import REPO
 from tests.ray_processes import end_processes, processes_naming  # the test suite's own clean-up, by pid
 
 VENV_BIN = REPO / ".venv" / "bin"

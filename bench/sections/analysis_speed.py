@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 import statistics
 
-from bench import runner
-from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.report import seconds, table, values_text
+from bench.harness import runner
+from bench.harness.context import Context, KeyFigure, Outcome, verdict
+from bench.harness.report import seconds, table, values_text
 from tests.analysis_helpers import write_large_experiment  # the generator the analysis tests use
+
+TITLE = "Analysis speed: 100 trials x 20 iterations"
 
 GOAL_S = 10.0
 RUNS = 3  # --quick: 1

@@ -10,10 +10,12 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench import compare, sweeps, timeline
-from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.experiments import EXPERIMENTS, SPECS, relative, shrunk
-from bench.report import share, table, values_text
+from bench.harness import compare, sweeps, timeline
+from bench.harness.context import Context, KeyFigure, Outcome, verdict
+from bench.harness.experiments import EXPERIMENTS, SPECS, relative, shrunk
+from bench.harness.report import share, table, values_text
+
+TITLE = "Sweep efficiency: the suite against a plain Tune script"
 
 GOAL = 0.9
 ROUNDS = 3  # --quick: 1

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "bench" / "specs"
 EXPERIMENTS = REPO / "experiments"
 # The settings the bench's hand-built PPOConfig knows; any other key is refused, not silently dropped.

@@ -1,4 +1,4 @@
-"""One measured sweep, end to end in a subprocess: the suite (its CLI, or bench.suite_point for a
+"""One measured sweep, end to end in a subprocess: the suite (its CLI, or bench.arms.suite_point for a
 what-if option) or the plain Tune script, with its wall time split into segments (bench.timeline).
 Trial files are read with the analysis' own reader (scaling_study.core.tune_files)."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from bench import runner
-from bench.timeline import SweepTimes, TrialTimes
+from bench.harness import runner
+from bench.harness.timeline import SweepTimes, TrialTimes
 from scaling_study.core.layout import CALIBRATION, PROVENANCE
 from scaling_study.core.tune_files import TrialFiles, find_trial_dirs, read_trial
 
@@ -41,7 +41,7 @@ def suite_command(spec: Path, storage: Path, *extra: str, reuse_actors: bool = F
 
 
 def plain_command(spec: Path, storage: Path) -> list[str]:
-    return runner.python("-m", "bench.plain_tune", str(spec), str(storage))
+    return runner.python("-m", "bench.arms.plain_tune", str(spec), str(storage))
 
 
 def suite_sweep(spec: Path, storage: Path, log: Path, *extra: str, reuse_actors: bool = False) -> MeasuredSweep:

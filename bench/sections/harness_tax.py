@@ -1,8 +1,8 @@
 """Benchmark 1, harness tax: one configuration through the suite and through a bare `algo.train()` loop.
 
-A: `python -m bench.suite_point` - a real run_sweep of bench/specs/harness_tax.yaml; throughput is the
+A: `python -m bench.arms.suite_point` - a real run_sweep of bench/specs/harness_tax.yaml; throughput is the
    median scaling/env_steps_per_s over the non-warmup iterations.
-B: `python -m bench.bare_loop` - the same PPOConfig built by hand and trained in the driver; throughput
+B: `python -m bench.arms.bare_loop` - the same PPOConfig built by hand and trained in the driver; throughput
    is the median of env_runners/num_env_steps_sampled / time_this_iter_s over the same iterations.
 Goal: A / B >= 0.97.
 """
@@ -13,10 +13,12 @@ import json
 import statistics
 from dataclasses import dataclass
 
-from bench import compare, runner, sweeps
-from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.experiments import SPECS, read_grid, relative, shrunk
-from bench.report import seconds, share, table, values_text
+from bench.harness import compare, runner, sweeps
+from bench.harness.context import Context, KeyFigure, Outcome, verdict
+from bench.harness.experiments import SPECS, read_grid, relative, shrunk
+from bench.harness.report import seconds, share, table, values_text
+
+TITLE = "Harness tax: the suite against a bare RLlib loop"
 
 GOAL = 0.97
 SPEC = SPECS / "harness_tax.yaml"
@@ -43,7 +45,7 @@ class ArmRun:
 
 def run_suite(ctx: Context, spec, index: int) -> ArmRun:
     storage = ctx.work / f"harness-suite-{index}"
-    run = runner.run(runner.python("-m", "bench.suite_point", str(spec), str(storage)), ctx.work / f"{storage.name}.log")
+    run = runner.run(runner.python("-m", "bench.arms.suite_point", str(spec), str(storage)), ctx.work / f"{storage.name}.log")
     (trial,) = sweeps.trials(storage / read_grid(spec).name)
     measured = [row["scaling"] for row in trial.rows if not row["scaling"]["warmup"]]
     rates = [s["env_steps_per_s"] for s in measured]
@@ -51,9 +53,9 @@ def run_suite(ctx: Context, spec, index: int) -> ArmRun:
 
 
 def run_bare(ctx: Context, spec, index: int) -> ArmRun:
-    run = runner.run(runner.python("-m", "bench.bare_loop", str(spec)), ctx.work / f"harness-bare-{index}.log")
+    run = runner.run(runner.python("-m", "bench.arms.bare_loop", str(spec)), ctx.work / f"harness-bare-{index}.log")
     if (found := run.first_line("BENCH_RESULT ")) is None:
-        raise runner.RunFailed(f"bench.bare_loop printed no BENCH_RESULT line (log: {run.log})")
+        raise runner.RunFailed(f"bench.arms.bare_loop printed no BENCH_RESULT line (log: {run.log})")
     result = json.loads(found[1].split(" ", 1)[1])
     warmup = read_grid(spec).warmup_iterations
     rates = [r["env_steps_per_s"] for r in result["iterations"] if r["iteration"] > warmup]
@@ -95,8 +97,8 @@ def run(ctx: Context) -> Outcome:
                 values_text(runs[0].per_iteration)] for name, runs in outcomes.items()]),
         LAYOUT,
     ])
-    commands = ["python -m bench --only harness_tax", f"python -m bench.suite_point {relative(spec)} STORAGE_DIR",
-                f"python -m bench.bare_loop {relative(spec)}"]
+    commands = ["python -m bench --only harness_tax", f"python -m bench.arms.suite_point {relative(spec)} STORAGE_DIR",
+                f"python -m bench.arms.bare_loop {relative(spec)}"]
     return Outcome(body, [KeyFigure("harness tax: suite env steps/s / bare loop",
                                     f"{c.ratio:.3f} ({c.a_median:,.0f} / {c.b_median:,.0f})", f">= {GOAL}",
                                     verdict(met))], commands)

@@ -12,10 +12,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from bench import runner, sweeps
-from bench.context import Context, KeyFigure, Outcome, verdict
-from bench.experiments import EXPERIMENTS, relative, shrunk
-from bench.report import table
+from bench.harness import runner, sweeps
+from bench.harness.context import Context, KeyFigure, Outcome, verdict
+from bench.harness.experiments import EXPERIMENTS, relative, shrunk
+from bench.harness.report import table
+
+TITLE = "The iteration model's self-check"
 
 SPECS = [EXPERIMENTS / "frozenlake.yaml", EXPERIMENTS / "slow_simulator.yaml", EXPERIMENTS / "sleeping_grid.yaml"]
 GOAL_PCT = 10.0

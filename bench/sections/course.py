@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import sweeps
-from bench.context import Context, KeyFigure, Outcome
-from bench.experiments import EXPERIMENTS, relative, shrunk
-from bench.report import table
+from bench.harness import sweeps
+from bench.harness.context import Context, KeyFigure, Outcome
+from bench.harness.experiments import EXPERIMENTS, relative, shrunk
+from bench.harness.report import table
 from scaling_study.core.settings import default_of
+
+TITLE = "The course, reproduced"
 
 SPEC = EXPERIMENTS / "course.yaml"
 COURSE_SECONDS = {(1, 1): 13.6, (2, 2): 8.6}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.context import Outcome
+from bench.harness.context import Outcome
 from scaling_study.analysis.report import markdown_table
 
 
