@@ -61,10 +61,11 @@ def scaling_study(*args: str) -> list[str]:
     return [str(VENV_BIN / "scaling-study"), *args]
 
 
-def run(command: list[str], log: Path, timeout_s: float = 1800) -> Run:
-    """Run `command` from the repository root; raise RunFailed (with the log's tail) unless it exits 0."""
+def run(command: list[str], log: Path, timeout_s: float = 1800, env: dict[str, str] | None = None) -> Run:
+    """Run `command` from the repository root (with `env` added to this process's environment); raise
+    RunFailed (with the log's tail) unless it exits 0."""
     ray_tmp = tempfile.mkdtemp(prefix="rb", dir="/tmp")  # short: Ray's socket paths must stay short
-    env = {**os.environ, "RAY_TMPDIR": ray_tmp, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(env or {}), "RAY_TMPDIR": ray_tmp, "PYTHONUNBUFFERED": "1"}
     lines: list[tuple[float, str]] = []
     log.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -44,8 +44,9 @@ def plain_command(spec: Path, storage: Path) -> list[str]:
     return runner.python("-m", "bench.arms.plain_tune", str(spec), str(storage))
 
 
-def suite_sweep(spec: Path, storage: Path, log: Path, *extra: str, reuse_actors: bool = False) -> MeasuredSweep:
-    run = runner.run(suite_command(spec, storage, *extra, reuse_actors=reuse_actors), log)
+def suite_sweep(spec: Path, storage: Path, log: Path, *extra: str, reuse_actors: bool = False,
+                env: dict[str, str] | None = None) -> MeasuredSweep:
+    run = runner.run(suite_command(spec, storage, *extra, reuse_actors=reuse_actors), log, env=env)
     exp_dir = Path(storage) / yaml.safe_load(Path(spec).read_text())["name"]
     # The plan line ("... Results: DIR") is printed as soon as ray.init has returned.
     finished, plan = run.line_containing(SUITE_FINISHED), run.line_containing("Results: ")
