@@ -103,5 +103,5 @@ def test_validate_under_taskset_reports_one_core():
     assert "1 core granted (CPU affinity) of" in done.stdout, done.stdout
     # auto's rule on 1 core: runners 0, 1, 2 (the first >= 2 x cores) x the file's 4 and 16 envs per
     # runner, and RLlib's default (2 runners x 1 env) beside them: 7 points.
-    assert "7 grid points x 2 repeat(s)" in done.stdout, done.stdout
+    assert "7 grid points x up to 5 seeds" in done.stdout, done.stdout
     assert "a local Ray of 1 CPU)" in done.stdout, done.stdout

@@ -59,8 +59,8 @@ CASES = [
          with_(fixed={"num_env_runner": 1})),
     Case("unknown-env-key", "env.seed: unknown key", with_(env={"id": "FrozenLake-v1", "seed": 3})),
     # types and counts
-    Case("wrong-type", "repeats: expected a whole number >= 1, got 'three'", with_(repeats="three")),
-    Case("zero-count", "repeats: expected a whole number >= 1, got 0", with_(repeats=0)),
+    Case("wrong-type", "repeats: expected a whole number >= 1 or {first: 1, most: 5}, got 'three'", with_(repeats="three")),
+    Case("zero-count", "repeats: expected a whole number >= 1 or {first: 1, most: 5}, got 0", with_(repeats=0)),
     Case("negative-count", "search_space.num_env_runners: expected a whole number >= 0, got -1",
          with_(search_space={"num_env_runners": [-1, 1]})),
     Case("fraction-where-whole", "num_envs_per_env_runner: expected a whole number >= 1, got 1.5",
@@ -88,6 +88,8 @@ CASES = [
     Case("cpus-per-runner-zero", "num_cpus_per_env_runner",
          with_(fixed={"num_cpus_per_env_runner": 0})),
     # env, stop, name
+    Case("adaptive-too-few", "repeats: expected {first: F, most: M} with whole numbers 1 <= F <= M and M >= 3",
+         with_(repeats={"first": 1, "most": 2})),
     Case("env-kwarg-gymnasium-refuses", "env.config: gymnasium.make('FrozenLake-v1', **{'map_name': '9x9'}) failed",
          with_(env={"id": "FrozenLake-v1", "config": {"map_name": "9x9"}})),
     Case("setting-rllib-refuses", "minibatch_size=1000: RLlib refuses this configuration: ValueError: `minibatch_size` (1000) must be <=",

@@ -81,7 +81,7 @@ def test_rllib_setting_at_top_level_says_where_it_belongs():
         (minimal(fixed={"num_epochs": "three"}), "fixed.num_epochs: expected a whole number >= 1, got 'three'"),
         (minimal(fixed={"num_epochs": True}), "fixed.num_epochs: expected a whole number >= 1, got True"),
         (minimal(fixed={"fcnet_hiddens": []}), "fixed.fcnet_hiddens: expected a non-empty list"),
-        (minimal(repeats=0), "repeats: expected a whole number >= 1, got 0"),
+        (minimal(repeats=0), "repeats: expected a whole number >= 1 or {first: 1, most: 5}, got 0"),
         (minimal(env={"id": "FrozenLak-v1"}), "gymnasium does not know 'FrozenLak-v1' (did you mean FrozenLake-v1?)"),
         (minimal(name="a/b"), "name: expected letters, digits"),
         (minimal(stop={"episode_reward_mean": 1}), "stop.episode_reward_mean: unknown metric"),

@@ -193,7 +193,8 @@ def _validate(args: argparse.Namespace) -> int:
         cpus = local_cpus(spec.num_cpus)
         check_envs(spec, cpus)
         points = len(grid_points(spec, cpus, cores.granted))
-        print(f"{path}: ok ({spec.name}: {points} grid points x {spec.repeats} repeat(s) on "
+        repeats = f"{spec.repeats} repeat(s)" if spec.first_seeds is None else f"up to {spec.repeats} seeds"
+        print(f"{path}: ok ({spec.name}: {points} grid points x {repeats} on "
               f"{cores.describe()}, a local Ray of {cpus:g} CPU{'' if cpus == 1 else 's'})")
         if args.show_config:
             print(_show_config(spec, cpus, cores.granted))

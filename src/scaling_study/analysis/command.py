@@ -64,7 +64,7 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
                             check)
     print(f"wrote {len(figures)} figure(s), summary.csv, trials.csv, report.md to {target}")
     report = write_report(target, info, source, summary, trials, findings, figures, experiment.calibration,
-                          experiment.pruned, experiment.explored, experiment.configs)
+                          experiment.pruned, experiment.explored, experiment.configs, experiment.seeded)
     print(f"analysed in {time.perf_counter() - started:.1f} s; report:")
     print(report)
     return EXIT_OK

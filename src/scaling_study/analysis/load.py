@@ -87,6 +87,8 @@ class Experiment:
     """What `auto` tried per series and why it stopped (scaling_study/explored.json)."""
     configs: dict = field(default_factory=dict)
     """Each point's PPOConfig as copyable Python (scaling_study/configs.json)."""
+    seeded: dict[str, dict] = field(default_factory=dict)
+    """`repeats: {first, most}`: the seeds each point got and why no more (scaling_study/seeded.json)."""
 
 
 class NothingToAnalyse(Exception):
@@ -370,4 +372,4 @@ def load_experiment(path: str | Path) -> Experiment:
     name = ((provenance or {}).get("spec") or {}).get("name") or experiment.resolve().name
     return Experiment(name, experiment, iterations, summarise_trials(trials, iterations), grid,
                       provenance, calibration, warnings, layout.read_pruned(experiment),
-                      layout.read_explored(experiment), layout.read_configs(experiment))
+                      layout.read_explored(experiment), layout.read_configs(experiment), layout.read_seeded(experiment))

@@ -212,6 +212,11 @@ def explored_items(explored: dict[str, dict]) -> list[str]:
     return items
 
 
+def seeded_items(seeded: dict[str, dict]) -> list[str]:
+    """A sentence per point of `repeats: {first, most}`: the seeds it got and why no more."""
+    return [f"{point}: {info.get('seeds')} seed(s); {info.get('why')}." for point, info in seeded.items()]
+
+
 def answer_items(summary: pd.DataFrame, findings: Findings, calibration: dict | None) -> list[str]:
     fastest, second = findings.fastest, findings.runner_up
     base = summary[summary["baseline"]].iloc[0]
@@ -252,7 +257,7 @@ def racing_items(pruned: dict[str, dict]) -> list[str]:
 def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
                   findings: Findings, figures: dict[str, Path], calibration: dict | None,
                   pruned: dict[str, dict] | None = None, explored: dict[str, dict] | None = None,
-                  configs: dict | None = None) -> list[tuple]:
+                  configs: dict | None = None, seeded: dict[str, dict] | None = None) -> list[tuple]:
     analysed = trials["skipped"].isna().sum()
     items = answer_items(summary, findings, calibration)
     not_done = [item for item in items if "not done" in item]  # a method that could not run: details
@@ -263,6 +268,7 @@ def report_blocks(info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd
         *lead_blocks(summary, findings, figures, configs or {}),
         ("h2", "Answer"), ("ul", [item for item in items if item not in not_done]),
         *([("h2", "How auto explored"), ("ul", explored_items(explored))] if explored else []),
+        *([("h2", "Where the seeds went"), ("ul", seeded_items(seeded))] if seeded else []),
         ("h2", "Warnings"), ("ul", findings.warnings or ["None."]),
         ("h2", "Summary per grid point"),
         ("p", f"Throughput is the median of each seed's median over its measured (non-warmup) iterations, "
@@ -352,11 +358,12 @@ def to_html(blocks: list[tuple], title: str) -> str:
 def write_report(out_dir: Path, info: RunInfo, source: Path, summary: pd.DataFrame, trials: pd.DataFrame,
                  findings: Findings, figures: dict[str, Path], calibration: dict | None,
                  pruned: dict[str, dict] | None = None, explored: dict[str, dict] | None = None,
-                 configs: dict | None = None) -> Path:
+                 configs: dict | None = None, seeded: dict[str, dict] | None = None) -> Path:
     """Write summary.csv, trials.csv, report.md, report.html; return the path of report.html."""
     summary.to_csv(out_dir / "summary.csv", index=False)
     trials.to_csv(out_dir / "trials.csv", index=False)
-    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration, pruned, explored, configs)
+    blocks = report_blocks(info, source, summary, trials, findings, figures, calibration, pruned, explored, configs,
+                           seeded)
     (out_dir / "report.md").write_text(to_markdown(blocks))
     report = out_dir / "report.html"
     report.write_text(to_html(blocks, f"Scaling report: {info.experiment}"))

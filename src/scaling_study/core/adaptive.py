@@ -118,3 +118,47 @@ def series_verdict(steps: list[tuple[Any, str, list]], judged_from: int, last_ca
 
 def _name(value: Any, unit: str) -> str:
     return f"{value} {unit}".strip() if unit else str(value)
+
+
+# ---------------------------------------------------------------- seeds where they change the ranking
+
+@dataclass(frozen=True)
+class SeedsRound:
+    """One step of `repeats: {first: F, most: M}`: the points that get one more seed now, and the points
+    whose seeds are settled this round, each with why (what the report says)."""
+
+    add: list[str]
+    settled: dict[str, str]
+
+
+def seeds_round(per_point: dict[str, list[Any]], most: int) -> SeedsRound:
+    """Seeds where they change the answer, one round: `per_point` maps each point measured so far to one
+    array of measured env steps/s per finished seed. The answer is the fastest point (highest median over
+    seeds) and whether it stands apart from the next, so those two alone get seeds, one each per round,
+    until both have an interval over seeds (stats.MIN_SEEDS_FOR_CI) and the next's lies below the
+    fastest's (`clearly_below`), or `most` seeds are spent; more seeds can reorder them, so the two are
+    picked afresh each round. When no seed is added, every point is settled, with why."""
+    measured = {p: [np.asarray(s, dtype=float) for s in seeds if len(s)] for p, seeds in per_point.items()}
+    measured = {p: seeds for p, seeds in measured.items() if seeds}
+    if not measured:
+        return SeedsRound([], {})
+    medians = {p: stats.seed_median_ci(seeds)[0] for p, seeds in measured.items()}
+    ranked = sorted(measured, key=lambda p: -medians[p])
+    best, nxt = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+    pair = [best] if nxt is None else [best, nxt]
+    enough = all(len(measured[p]) >= stats.MIN_SEEDS_FOR_CI for p in pair)
+    apart = clearly_below(measured[nxt], measured[best]) if nxt is not None else None
+    if not (enough and (nxt is None or apart is not None)):
+        add = [p for p in pair if len(measured[p]) < most]
+        if add:
+            return SeedsRound(add, {})
+    settled = {best: f"the fastest, {best}, after {len(measured[best])} seeds"}
+    if nxt is not None:
+        seeds = len(measured[nxt])
+        settled[nxt] = (f"the next, apart from {best} after {seeds} seeds ({apart['rule']})" if enough and apart
+                        else f"the next; budget spent ({most} seeds): {nxt} and {best} are not apart")
+    for point in ranked[2:]:
+        below = clearly_below(measured[point], measured[best])
+        settled[point] = (f"ranked below {nxt}, so not needed for the answer"
+                          + (f"; apart from {best} already ({below['rule']})" if below else ""))
+    return SeedsRound([], settled)

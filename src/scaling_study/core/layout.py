@@ -37,6 +37,8 @@ CONFIGS = SUITE_DIR / "configs.json"
 """Each grid point's PPOConfig as copyable Python (config_calls.py), for the report's answer."""
 EXPLORED = SUITE_DIR / "explored.json"
 """What `auto` tried in each series, what it did not, and why it stopped (explore.py)."""
+SEEDED = SUITE_DIR / "seeded.json"
+"""`repeats: {first, most}`: the seeds each point got, and why no more (explore.py, core/adaptive.seeds_round)."""
 PRUNED = SUITE_DIR / "pruned.json"
 """Grid points racing stopped running (`prune: true`), with the evidence (racing.py)."""
 
@@ -91,6 +93,15 @@ def read_explored(exp_dir: Path) -> dict[str, dict[str, Any]]:
 
 def write_explored(exp_dir: Path, explored: dict[str, dict[str, Any]]) -> None:
     write_json(Path(exp_dir) / EXPLORED, explored)
+
+
+def read_seeded(exp_dir: Path) -> dict[str, dict[str, Any]]:
+    """By point: {"seeds": the seeds it got, "why": why no more} ({} when seeds were not adaptive)."""
+    return read_json_file(Path(exp_dir) / SEEDED) or {}
+
+
+def write_seeded(exp_dir: Path, seeded: dict[str, dict[str, Any]]) -> None:
+    write_json(Path(exp_dir) / SEEDED, seeded)
 
 
 def read_configs(exp_dir: Path) -> dict[str, Any]:

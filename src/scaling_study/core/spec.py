@@ -88,7 +88,11 @@ class ExperimentSpec:
     fixed: dict[str, Any] = field(default_factory=dict)
     """Settings held constant across the grid."""
     repeats: int = 1
-    """Trials (seeds) per grid point."""
+    """Trials (seeds) per grid point; with `first_seeds`, the most any point gets."""
+    first_seeds: int | None = None
+    """`repeats: {first: F, most: M}`: every point visited is measured on F seeds, then seeds go to the
+    fastest and its rivals until they come apart or have M (core/adaptive.seeds_round). None: every
+    point gets all `repeats`."""
     stop: dict[str, Any] = field(default_factory=lambda: {"training_iteration": 5})
     """Tune stop criteria: a trial stops when any is reached."""
     warmup_iterations: int = 1
@@ -117,7 +121,8 @@ class ExperimentSpec:
             "name": self.name, "description": self.description,
             "env": {"id": self.env_id, "config": self.env_config,
                     **({"import": self.env_imports} if self.env_imports else {})},
-            "search_space": self.search_space, "fixed": self.fixed, "repeats": self.repeats,
+            "search_space": self.search_space, "fixed": self.fixed,
+            "repeats": self.repeats if self.first_seeds is None else {"first": self.first_seeds, "most": self.repeats},
             "stop": self.stop, "warmup_iterations": self.warmup_iterations,
             "max_concurrent_trials": self.max_concurrent_trials, "num_cpus": self.num_cpus,
             "trial_timeout_s": self.trial_timeout_s, "seed": self.seed, "prune": self.prune,
@@ -176,7 +181,7 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         name=name, env_id=env_id, env_config=env_config, env_imports=env_imports, search_space=space,
         fixed=fixed, source=source, tracking=parse_tracking(raw.get("tracking"), source),
         description=str(raw.get("description") or ""),
-        repeats=_checked(raw, "repeats", 1, positive_int, source),
+        **_parse_repeats(raw.get("repeats"), bool(raw.get("prune")), source),
         stop=_parse_stop(raw.get("stop", {"training_iteration": 5}), source),
         warmup_iterations=_checked(raw, "warmup_iterations", 1, non_negative_int, source),
         max_concurrent_trials=_checked(raw, "max_concurrent_trials", None, positive_int, source),
@@ -189,6 +194,31 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
     )
     _check_warmup_leaves_iterations(spec)
     return spec
+
+
+def _parse_repeats(repeats: Any, prune: bool, source: str) -> dict[str, Any]:
+    """`repeats: N` (every point N seeds) or `repeats: {first: F, most: M}` (seeds where they change the
+    ranking: F per point, up to M for the fastest and its rivals)."""
+    if repeats is None:
+        return {"repeats": 1}
+    if not isinstance(repeats, dict):
+        problem = positive_int(repeats)
+        if problem:
+            raise SpecError(f"{source}: repeats: expected {problem} or {{first: 1, most: 5}}, got {repeats!r}")
+        return {"repeats": repeats}
+    from scaling_study.core.stats import (
+        MIN_SEEDS_FOR_CI as MIN_SEEDS,  # here: scipy only when it is asked for
+    )
+
+    _reject_unknown(repeats, ("first", "most"), source, "repeats.")
+    first, most = repeats.get("first", 1), repeats.get("most")
+    if positive_int(first) or positive_int(most) or most < max(first, MIN_SEEDS):
+        raise SpecError(f"{source}: repeats: expected {{first: F, most: M}} with whole numbers 1 <= F <= M and "
+                        f"M >= {MIN_SEEDS} (an interval over seeds needs {MIN_SEEDS}), got {repeats!r}")
+    if prune:
+        raise SpecError(f"{source}: repeats: {{first, most}} adds seeds to the contenders, prune: true races every "
+                        f"point a round of repeats at a time; expected one of them (prune: false, or repeats: N)")
+    return {"repeats": most, "first_seeds": first}
 
 
 def _parse_env(env: Any, source: str) -> tuple[str, list[str], dict, Any]:

@@ -10,6 +10,10 @@ parallel from two). RLlib's default (2 runners x 1 env), when outside the grid, 
 
 Each series' decision (what was tried, what was not, and why) goes to scaling_study/explored.json,
 which the report shows; decisions are never undone, so a resumed sweep keeps them.
+
+With `repeats: {first: F, most: M}` (a grid with or without `auto`), every point visited runs on its first
+F seeds; then, round by round, seeds go to the fastest point and the next (core/adaptive.seeds_round)
+until they come apart or have M. What each point got and why goes to scaling_study/seeded.json.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scaling_study.core import layout
-from scaling_study.core.adaptive import series_verdict
+from scaling_study.core.adaptive import seeds_round, series_verdict
 from scaling_study.run.racing import MeasuringSearcher
 
 JUDGED_FROM = {"num_env_runners": 2, "num_envs_per_env_runner": 1}
@@ -31,10 +35,15 @@ class ExploreSearcher(MeasuringSearcher):
     outside any series (the reference). `finished`: measured rates of trials finished before (a resume)."""
 
     def __init__(self, params: list[dict[str, Any]], todo: list[int], exp_dir: Path,
-                 finished: dict[int, list[float]] | None = None):
+                 finished: dict[int, list[float]] | None = None, first_seeds: int | None = None):
         super().__init__()
         self.params, self.todo, self.exp_dir = params, set(todo), Path(exp_dir)
-        self.setting = params[0]["auto_setting"]
+        self.setting = params[0].get("auto_setting")
+        self.first_seeds = first_seeds  # None: every repeat of a visited point at once
+        self.most = max(p["repeat"] for p in params) + 1
+        self.seeded = layout.read_seeded(self.exp_dir)
+        self.confirming = False
+        self.given: set[int] = set()  # trial indices handed to Tune (an errored one is not handed again)
         self.rates: dict[int, dict[Any, float]] = {i: dict(enumerate(r)) for i, r in (finished or {}).items()}
         self.explored = layout.read_explored(self.exp_dir)
         self.series: dict[str, list[str]] = {}  # series label -> its candidate points, in order
@@ -42,7 +51,7 @@ class ExploreSearcher(MeasuringSearcher):
         self.outside: list[int] = []
         for index, p in enumerate(params):
             self.trials.setdefault(p["point"], []).append(index)
-            if p["auto_series"] is None:
+            if p.get("auto_series") is None:
                 self.outside.append(index)
             elif p["point"] not in self.series.setdefault(p["auto_series"], []):
                 self.series[p["auto_series"]].append(p["point"])
@@ -54,10 +63,13 @@ class ExploreSearcher(MeasuringSearcher):
     def suggest(self, trial_id: str):
         while not self.queue and not self.running and not self.done:
             self._advance()
+        if not self.queue and not self.running and self.first_seeds is not None:
+            self._add_seeds()
         if not self.queue:
-            return self.FINISHED if self.done and not self.running else None
+            return self.FINISHED if self.done and not self.running and not self.confirming else None
         index = self.queue.pop(0)
         self.running[trial_id] = index
+        self.given.add(index)
         return {**self.params[index], "trial_index": index}
 
     def _advance(self) -> None:
@@ -73,10 +85,36 @@ class ExploreSearcher(MeasuringSearcher):
                 if not verdict.go_on:
                     self._decide(label, points, len(measured), verdict)
                     return
-            self.queue = [i for i in self.trials[points[len(measured)]] if i in self.todo]
+            self.queue = self._first(self.trials[points[len(measured)]])
             self.started[label] += 1
             return
-        self.queue, self.done = [i for i in self.outside if i in self.todo], True
+        self.queue, self.done = self._first(self.outside), True
+        self.confirming = self.first_seeds is not None
+
+    def _first(self, trials: list[int]) -> list[int]:
+        """The trials a visited point runs at once: all its repeats, or its first `first_seeds`."""
+        return [i for i in trials if i in self.todo
+                and (self.first_seeds is None or self.params[i]["repeat"] < self.first_seeds)]
+
+    def _add_seeds(self) -> None:
+        """After every point visited has its first seeds: one round of seeds_round, queued; the points it
+        settles are recorded; no seed to add ends the sweep."""
+        if not self.confirming:
+            return
+        visited = {self.params[i]["point"] for i in self.rates}
+        per_point = {p: self._seeds(p) for p in visited}
+        found = seeds_round(per_point, self.most)
+        for point, why in found.settled.items():
+            self.seeded[point] = {"seeds": sum(1 for s in per_point[point] if s), "why": why}
+            print(f"Seeds: {why}", flush=True)
+        if found.settled:
+            layout.write_seeded(self.exp_dir, self.seeded)
+        for point in found.add:
+            run = [i for i in self.trials[point] if i in self.todo and i not in self.given]
+            if run:
+                self.queue.append(run[0])
+        if not self.queue:
+            self.confirming = False
 
     def _seeds(self, point: str) -> list[list[float]]:
         return [list(self.rates.get(i, {}).values()) for i in self.trials[point]]
@@ -97,3 +135,11 @@ def unexplored_trials(params: list[dict[str, Any]], exp_dir: Path) -> set[int]:
     """Indices of the trials `auto` decided not to run (candidates past where a series stopped)."""
     skipped = {p for decision in layout.read_explored(exp_dir).values() for p in decision.get("not_tried_points", [])}
     return {i for i, p in enumerate(params) if p["point"] in skipped}
+
+
+def unseeded_trials(params: list[dict[str, Any]], exp_dir: Path) -> set[int]:
+    """Indices of the trials of points whose seeds are settled (seeded.json): a settled point is handed no
+    more trials, and is settled only while none of its trials runs, so its trials that neither finished
+    nor errored were never meant to run."""
+    settled = layout.read_seeded(exp_dir)
+    return {i for i, p in enumerate(params) if p["point"] in settled}

@@ -124,11 +124,14 @@ def build_tuner(spec: ExperimentSpec, params: list[dict[str, Any]], todo: list[i
     from scaling_study.run.tracking import sweep_callbacks
     from scaling_study.run.trial import run_trial
 
-    if auto_axis(spec) is not None:  # auto: candidates in order, until adding stops paying
+    if auto_axis(spec) is not None or spec.first_seeds is not None:
+        # auto: candidates in order, until adding stops paying; repeats: {first, most}: then seeds to the
+        # contenders
         from scaling_study.run.explore import ExploreSearcher
         from scaling_study.run.racing import finished_rates
 
-        space, search = {}, {"search_alg": ExploreSearcher(params, todo, exp_dir, finished_rates(exp_dir)),
+        space, search = {}, {"search_alg": ExploreSearcher(params, todo, exp_dir, finished_rates(exp_dir),
+                                                           first_seeds=spec.first_seeds),
                              "num_samples": len(todo)}
     elif spec.prune:  # racing: a searcher hands out the trials a round of repeats at a time
         from scaling_study.run.racing import RacingSearcher, finished_rates
@@ -282,13 +285,13 @@ class SweepInterrupted(Exception):
 def _raise_if_interrupted(exp_dir: Path, grid, todo: list[int], params: list[dict[str, Any]]) -> None:
     """Trials neither in the ledger nor errored nor pruned (racing) were cut short: Tune marks them
     TERMINATED on Ctrl-C, so the ledger, not Tune's status, says what finished."""
-    from scaling_study.run.explore import unexplored_trials
+    from scaling_study.run.explore import unexplored_trials, unseeded_trials
     from scaling_study.run.ledger import finished_trials
     from scaling_study.run.racing import pruned_trials
 
     finished = finished_trials(exp_dir)
     errored = {result.config["trial_index"] for result in grid if result.error is not None}
-    skipped = pruned_trials(params, exp_dir) | unexplored_trials(params, exp_dir)
+    skipped = pruned_trials(params, exp_dir) | unexplored_trials(params, exp_dir) | unseeded_trials(params, exp_dir)
     if set(todo) - set(finished) - errored - skipped:
         raise SweepInterrupted(exp_dir, len(finished), len(params))
 
@@ -308,8 +311,13 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
                   f"reference.")
     else:
         points_word = f"{points} grid points"
+    repeats = f"{spec.repeats} repeat(s)"
+    if spec.first_seeds is not None:
+        repeats = f"up to {spec.repeats} seeds"
+        racing += (f"\nSeeds: {spec.first_seeds} per point first, then more to the fastest and its rivals until "
+                   f"their 95% intervals over seeds come apart, or {spec.repeats} each.")
     print(
-        f"{verb} {spec.name} on {info.describe_cores()}: {points_word} x {spec.repeats} repeat(s) = {len(params)} "
+        f"{verb} {spec.name} on {info.describe_cores()}: {points_word} x {repeats} = up to {len(params)} "
         f"trials on {where} with {info.logical_cpus:g} CPUs{over}, up to {max(cpus_needed(p) for p in params):g} "
         f"CPUs per trial.\nResults: {exp_dir}{racing}",
         flush=True,
