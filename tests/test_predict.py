@@ -177,3 +177,19 @@ def test_results_without_three_points_are_refused(tmp_path, capsys):
 def test_a_missing_directory_is_refused(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "missing"), "--cpus", "8"]) == 2
     assert "no such directory" in capsys.readouterr().err
+
+
+def test_a_range_always_holds_its_own_prediction():
+    """By hand: leave-one-out errors of +25% and +100% (the model predicted high) are measured / predicted
+    ratios 0.8 and 0.5: around 1,000 the range is 500-1,000, not 500-800, which would leave out 1,000."""
+    import pandas as pd
+
+    from scaling_study.analysis.predict import SelfCheck, uncertainty
+
+    def check(errors):
+        return SelfCheck(predicted=pd.Series(dtype=float), error_pct=pd.Series(errors), fitted=pd.Series(dtype=float),
+                         params=None, rows=pd.DataFrame())
+
+    assert uncertainty(check([25.0, 100.0]), 1000.0) == pytest.approx((500.0, 1000.0))
+    assert uncertainty(check([-50.0, -20.0]), 1000.0) == pytest.approx((1000.0, 2000.0))  # ratios 2 and 1.25
+    assert uncertainty(check([25.0, -20.0]), 1000.0) == pytest.approx((800.0, 1250.0))

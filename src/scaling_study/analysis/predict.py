@@ -175,11 +175,12 @@ def candidates(check: SelfCheck, machine: Machine) -> pd.DataFrame:
 
 def uncertainty(check: SelfCheck, value: float) -> tuple[float, float]:
     """The range the leave-one-out errors put around a prediction: measured / predicted ratios seen
-    over the measured points, applied to this prediction."""
+    over the measured points, applied to this prediction. It always holds the prediction itself: when
+    every error has one sign the ratios all lie on one side of 1 (once, "1,287 (1,288-1,288)")."""
     ratios = 1.0 / (1.0 + check.error_pct.dropna() / 100.0)
     if ratios.empty:
         return np.nan, np.nan
-    return value * float(ratios.min()), value * float(ratios.max())
+    return value * min(float(ratios.min()), 1.0), value * max(float(ratios.max()), 1.0)
 
 
 def describe_candidate(row: pd.Series) -> str:
