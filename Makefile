@@ -110,7 +110,7 @@ mutate: $(DEV) ## mutation check of the pure core against the tests without Ray 
 	@$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
 	  print(f\"killed {s['killed'] + s['timeout']} of {s['total']} mutants\")"
 
-bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (about 20 minutes; BENCH_FLAGS=--quick)
+bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (not timed end to end this round: its sections last ran 45+ minutes in all; BENCH_FLAGS=--quick)
 	$(BIN)/python -m bench $(BENCH_FLAGS)
 
 # Removes the environment and generated reports; results/ (your measurements) is kept.

@@ -32,7 +32,7 @@ BENCHMARKS = {name: importlib.import_module(f"bench.sections.{name}") for name i
 
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny budgets, to check the harness (2-3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="tiny budgets, to check the harness")
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
                         help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
     parser.add_argument("--list", action="store_true", help="print each section's name and title, and exit")
