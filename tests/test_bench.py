@@ -207,14 +207,19 @@ def test_bare_loop_runs_on_a_tiny_budget(tmp_path):
     assert result["torch_threads"] == 1 and result["env_steps_per_s"] > 0 and done.ray_sessions
 
 
-def test_time_to_answer_copies_the_file_with_precision_and_racing(tmp_path):
-    from bench.sections.time_to_answer import PRECISION, fast_copy
-    from scaling_study.core.spec import load_spec
+def test_time_to_answer_builds_the_complete_design_and_the_two_seed_grid_of_the_default_study(tmp_path):
+    from bench.sections.time_to_answer import complete_copy, two_seed_copy
+    from scaling_study.core.spec import load_spec, trial_params
 
-    copy = load_spec(fast_copy(REPO / "experiments" / "frozenlake.yaml", tmp_path))
-    assert copy.name == "frozenlake" and copy.prune is False  # auto stops adding on its own
-    assert load_spec(fast_copy(REPO / "experiments" / "slow_simulator.yaml", tmp_path)).prune is True
-    assert copy.stop == {"precision": PRECISION, "training_iteration": 6}  # the file's own stop stays, as a cap
+    source = REPO / "experiments" / "frozenlake.yaml"
+    visited = [{"num_env_runners": 0, "num_envs_per_env_runner": 16}, {"num_env_runners": 2, "num_envs_per_env_runner": 1}]
+    complete = load_spec(complete_copy(source, visited, tmp_path))
+    assert complete.name == "frozenlake" and complete.first_seeds is None and complete.repeats == 3
+    assert complete.stop == {"training_iteration": 6}  # the file's iterations, no precision stopping
+    assert [(p["num_env_runners"], p["num_envs_per_env_runner"]) for p in trial_params(complete, node_cpus=2)] == [
+        (0, 16)] * 3 + [(2, 1)] * 3
+    two = load_spec(two_seed_copy(source, tmp_path))
+    assert (two.repeats, two.first_seeds, two.stop) == (2, None, {"training_iteration": 6})
 
 
 def test_time_to_answer_agrees_on_the_same_point_or_one_inside_the_fastest_points_range():

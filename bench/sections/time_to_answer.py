@@ -1,11 +1,14 @@
-"""Benchmark: time to answer. The full grid (fixed iterations, every repeat, a fresh process per trial,
-calibration measured) against the same experiment with precision stopping, racing, warm processes and
-the cached calibration; and sweep efficiency when Ray is already running.
+"""Benchmark: time to answer. Each experiment file's default path (as the file says: for the default study,
+`repeats: {first, most}` seeds where they change the answer, precision stopping, warm processes, the
+cached calibration) against the naive complete design: every point the default path visited, 3 seeds
+each, the file's full iterations, a fresh process per trial and calibration measured; for the default
+study also the 2-seed full grid it replaced (`repeats: 2`, no precision stopping). And sweep efficiency
+when Ray is already running.
 
-The answer is the fastest point. The fast arm agrees when its fastest point is the full grid's, or lies
-inside the full grid's interval for the fastest point (over seeds with 3 or more; with fewer, the range of
-its seeds' medians). Goals (benchmark only): the answer in at most a third of the full grid's wall time;
-sweep efficiency >= 0.9 against an already-running cluster.
+The answer is the fastest point. The default path agrees when its fastest point is the complete design's,
+or lies inside the complete design's interval for its fastest point (over seeds). Goals (benchmark only):
+the answer in at most a third of the complete design's wall time; no more wall time than the 2-seed full
+grid; sweep efficiency >= 0.9 against an already-running cluster.
 """
 
 from __future__ import annotations
@@ -21,25 +24,53 @@ from bench.harness import report, sweeps
 from bench.harness.context import Context, KeyFigure, Outcome, verdict
 from bench.harness.experiments import EXPERIMENTS, REPO, SPECS, relative, shrunk
 
-TITLE = "Time to answer: full grid against precision stopping and racing"
+TITLE = "Time to answer: the default path against the naive complete design"
 
-PRECISION = 0.05
+COMPLETE_SEEDS = 3
 TIME_GOAL = 1 / 3
 EFFICIENCY_GOAL = 0.9
 FULL_FLAGS = ("--cold-processes", "--recalibrate")  # the suite as it answered before: every cost paid
 
 
-def fast_copy(source: Path, target_dir: Path) -> Path:
-    """`source` with stop: {precision: PRECISION, its own stop as caps} and prune: true, same name. A file
-    with an `auto` axis keeps prune off: auto stops adding on its own (run/explore.py)."""
+def complete_copy(source: Path, visited: list[dict], target_dir: Path) -> Path:
+    """The naive complete design of `source`: the `visited` points (their swept settings) as a list, 3 seeds
+    each, the file's stop without precision, no adaptive seeds."""
     raw = yaml.safe_load(Path(source).read_text())
-    raw["stop"] = {"precision": PRECISION, **raw["stop"]}
-    axes = raw["search_space"].values() if isinstance(raw.get("search_space"), dict) else []
-    raw["prune"] = not any(not isinstance(values, list) for values in axes)
-    target = Path(target_dir) / f"fast-{Path(source).name}"
+    raw["search_space"] = visited
+    raw["repeats"] = COMPLETE_SEEDS
+    raw["stop"] = {k: v for k, v in raw["stop"].items() if k != "precision"}
+    raw.pop("prune", None)
+    target = Path(target_dir) / f"complete-{Path(source).name}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(f"# precision + racing copy of {relative(source)}\n" + yaml.safe_dump(raw, sort_keys=False))
+    target.write_text(f"# naive complete design of {relative(source)}\n" + yaml.safe_dump(raw, sort_keys=False))
     return target
+
+
+def two_seed_copy(source: Path, target_dir: Path) -> Path:
+    """`source` as the default study was before seeds went where they change the answer: 2 seeds every
+    point, no precision stopping."""
+    raw = yaml.safe_load(Path(source).read_text())
+    raw["repeats"] = 2
+    raw["stop"] = {k: v for k, v in raw["stop"].items() if k != "precision"}
+    target = Path(target_dir) / f"two-seed-{Path(source).name}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"# 2-seed full grid of {relative(source)}\n" + yaml.safe_dump(raw, sort_keys=False))
+    return target
+
+
+def visited_points(exp_dir: Path, source: Path) -> list[dict]:
+    """The swept settings of every point the sweep at `exp_dir` ran, once each, in trial order."""
+    raw = yaml.safe_load(Path(source).read_text())
+    space = raw["search_space"]
+    keys = list(space) if isinstance(space, dict) else sorted({k for point in space for k in point})
+    if "num_env_runners" in keys or isinstance(space, dict) and "auto" in map(str, space.values()):
+        keys = list(dict.fromkeys([*keys, "num_env_runners", "num_envs_per_env_runner"]))  # auto's reference
+    points: list[dict] = []
+    for trial in sorted(sweeps.trials(exp_dir), key=lambda t: t.params.get("trial_index", 0)):
+        point = {k: trial.params[k] for k in keys if k in trial.params}
+        if point not in points:
+            points.append(point)
+    return points
 
 
 def answer(exp_dir: Path):
@@ -67,32 +98,40 @@ def agrees(fast_point: str, full_point: str, full_summary, full_per_seed) -> boo
     return bool(low <= full_summary.loc[fast_point, "env_steps_per_s"] <= high)
 
 
-def workloads(ctx: Context) -> list[tuple[str, Path]]:
-    files = [("default experiment", EXPERIMENTS / "frozenlake.yaml"),
-             ("slow_simulator", EXPERIMENTS / "slow_simulator.yaml")]
+def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
+    """(label, file, whether to run the 2-seed full grid beside it)."""
+    files = [("default experiment", EXPERIMENTS / "frozenlake.yaml", True),
+             ("slow_simulator", EXPERIMENTS / "slow_simulator.yaml", False)]
     if not ctx.quick:
         return files
-    return [(f"{label} (quick)", shrunk(path, ctx.work / "specs", iterations=4)) for label, path in files[:1]]
+    return [(f"{label} (quick)", shrunk(path, ctx.work / "specs", iterations=4), two) for label, path, two in files[:1]]
 
 
-def race(ctx: Context, label: str, spec: Path) -> tuple[list, KeyFigure, KeyFigure]:
+def race(ctx: Context, label: str, spec: Path, with_two_seed: bool) -> tuple[list, list[KeyFigure]]:
     slug = Path(spec).stem
-    full = sweeps.suite_sweep(spec, ctx.work / f"tta-{slug}-full", ctx.work / f"tta-{slug}-full.log", "--recalibrate")
-    fast_spec = fast_copy(spec, ctx.work / "specs")
-    fast = sweeps.suite_sweep(fast_spec, ctx.work / f"tta-{slug}-fast", ctx.work / f"tta-{slug}-fast.log",
-                              reuse_actors=True)
-    full_summary, full_point, full_seeds = answer(full.exp_dir)
-    fast_summary, fast_point, _ = answer(fast.exp_dir)
-    same = agrees(fast_point, full_point, full_summary, full_seeds)
-    ratio = fast.times.wall_s / full.times.wall_s
-    pruned = int(fast_summary["pruned"].sum())
-    row = [label, f"{full.times.wall_s:.1f}", f"{fast.times.wall_s:.1f}", f"{ratio:.2f}", len(full.times.trials),
-           len(fast.times.trials), pruned, full_point, f"{full_summary.loc[full_point, 'env_steps_per_s']:,.0f}",
-           fast_point, f"{fast_summary.loc[fast_point, 'env_steps_per_s']:,.0f}", "yes" if same else "NO"]
-    figures = (KeyFigure(f"time to answer, {label}: fast / full wall time", f"{ratio:.2f}",
+    default = sweeps.suite_sweep(spec, ctx.work / f"tta-{slug}-default", ctx.work / f"tta-{slug}-default.log",
+                                 reuse_actors=True)
+    complete_spec = complete_copy(spec, visited_points(default.exp_dir, spec), ctx.work / "specs")
+    complete = sweeps.suite_sweep(complete_spec, ctx.work / f"tta-{slug}-complete",
+                                  ctx.work / f"tta-{slug}-complete.log", *FULL_FLAGS)
+    two = (sweeps.suite_sweep(two_seed_copy(spec, ctx.work / "specs"), ctx.work / f"tta-{slug}-two",
+                              ctx.work / f"tta-{slug}-two.log", reuse_actors=True) if with_two_seed else None)
+    complete_summary, complete_point, complete_seeds = answer(complete.exp_dir)
+    default_summary, default_point, _ = answer(default.exp_dir)
+    same = agrees(default_point, complete_point, complete_summary, complete_seeds)
+    ratio = default.times.wall_s / complete.times.wall_s
+    row = [label, f"{complete.times.wall_s:.1f}", f"{default.times.wall_s:.1f}", f"{ratio:.2f}",
+           f"{two.times.wall_s:.1f}" if two else "-", len(complete.times.trials), len(default.times.trials),
+           complete_point, f"{complete_summary.loc[complete_point, 'env_steps_per_s']:,.0f}",
+           default_point, f"{default_summary.loc[default_point, 'env_steps_per_s']:,.0f}", "yes" if same else "NO"]
+    figures = [KeyFigure(f"time to answer, {label}: default path / complete design wall time", f"{ratio:.2f}",
                          f"<= {TIME_GOAL:.2f}", verdict(ratio <= TIME_GOAL)),
-               KeyFigure(f"same answer, {label}", "yes" if same else "no", "yes", verdict(same)))
-    return row, *figures
+               KeyFigure(f"same answer, {label}", "yes" if same else "no", "yes", verdict(same))]
+    if two:
+        figures.append(KeyFigure(f"{label}: default path / 2-seed full grid wall time",
+                                 f"{default.times.wall_s / two.times.wall_s:.2f}", "<= 1",
+                                 verdict(default.times.wall_s <= two.times.wall_s)))
+    return row, figures
 
 
 def running_cluster_efficiency(ctx: Context) -> tuple[str, KeyFigure]:
@@ -123,31 +162,32 @@ def running_cluster_efficiency(ctx: Context) -> tuple[str, KeyFigure]:
 
 
 METHOD = (
-    f"Method. For each experiment file, two arms run as whole commands in subprocesses: the full grid "
-    f"(`{' '.join(FULL_FLAGS)}`: every iteration, every repeat, a fresh process per trial, calibration measured) "
-    f"and a copy with `stop: {{precision: {PRECISION}, <the file's stop as caps>}}` and `prune: true`, run with "
-    f"the defaults (warm processes, the calibration the full arm just cached). The answer is the fastest point "
-    f"of each arm's summary; the fast arm agrees when it picks the same point, or one whose full-grid median "
-    f"lies inside the full grid's interval for its fastest point (over seeds; with fewer than 3, the range of "
-    f"the seeds' medians). One run per arm: the ratio is of single wall times."
+    f"Method. For each experiment file, whole commands in subprocesses, one after another: the file as it is "
+    f"(its default path, warm processes), then the naive complete design of it (every point the first run "
+    f"visited, {COMPLETE_SEEDS} seeds each, the file's iterations without precision stopping, "
+    f"`{' '.join(FULL_FLAGS)}`: a fresh process per trial, calibration measured), and for the default study "
+    f"the 2-seed full grid it replaced. The answer is the fastest point of each run's summary; the default path "
+    f"agrees when it picks the complete design's fastest, or a point whose complete-design median lies inside "
+    f"the complete design's interval for its fastest (over seeds). One run per arm: the ratios are of single "
+    f"wall times."
 )
 
 
 def run(ctx: Context) -> Outcome:
     rows, figures = [], []
     commands = ["python -m bench --only time_to_answer"]
-    for label, spec in workloads(ctx):
-        ctx.log(f"  {label}: full grid, then precision + racing")
-        row, ratio_figure, same_figure = race(ctx, label, spec)
+    for label, spec, with_two_seed in workloads(ctx):
+        ctx.log(f"  {label}: the default path, then the complete design")
+        row, found = race(ctx, label, spec, with_two_seed)
         rows.append(row)
-        figures += [ratio_figure, same_figure]
-        commands += [" ".join(["scaling-study", *sweeps.suite_command(Path(relative(spec)), Path("TMP"),
-                                                                      "--recalibrate")[1:]]),
-                     f"scaling-study sweep COPY --storage-path TMP2 --no-analyze  (COPY: {relative(spec)} with "
-                     f"stop.precision: {PRECISION} and prune: true)"]
+        figures += found
+        commands += [f"scaling-study sweep {relative(spec)} --storage-path TMP --no-analyze",
+                     f"scaling-study sweep COPY --storage-path TMP2 --no-analyze {' '.join(FULL_FLAGS)}  (COPY: "
+                     f"the points the first run visited as a list, repeats: {COMPLETE_SEEDS}, no stop.precision)"]
     table = report.table(
-        ["experiment", "full wall s", "fast wall s", "fast / full", "full trials", "fast trials", "points pruned",
-         "full: fastest", "env steps/s", "fast: fastest", "env steps/s", "agree"], rows, align_right=(1, 2, 3))
+        ["experiment", "complete wall s", "default wall s", "default / complete", "2-seed grid wall s",
+         "complete trials", "default trials", "complete: fastest", "env steps/s", "default: fastest", "env steps/s",
+         "agree"], rows, align_right=(1, 2, 3, 4))
     ctx.log("  sweep efficiency against a running Ray")
     joined_text, joined_figure = running_cluster_efficiency(ctx)
     figures.append(joined_figure)
