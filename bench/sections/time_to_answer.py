@@ -61,10 +61,11 @@ def two_seed_copy(source: Path, target_dir: Path) -> Path:
 def visited_points(exp_dir: Path, source: Path) -> list[dict]:
     """The swept settings of every point the sweep at `exp_dir` ran, once each, in trial order."""
     raw = yaml.safe_load(Path(source).read_text())
-    space = raw["search_space"]
+    space, fixed = raw["search_space"], raw.get("fixed") or {}
     keys = list(space) if isinstance(space, dict) else sorted({k for point in space for k in point})
-    if "num_env_runners" in keys or isinstance(space, dict) and "auto" in map(str, space.values()):
+    if isinstance(space, dict) and any(not isinstance(v, list) for v in space.values()):
         keys = list(dict.fromkeys([*keys, "num_env_runners", "num_envs_per_env_runner"]))  # auto's reference
+    keys = [k for k in keys if k not in fixed]
     points: list[dict] = []
     for trial in sorted(sweeps.trials(exp_dir), key=lambda t: t.params.get("trial_index", 0)):
         point = {k: trial.params[k] for k in keys if k in trial.params}
