@@ -32,7 +32,9 @@ UNIT = {"num_env_runners": "env runner(s)", "num_envs_per_env_runner": "env(s) p
 
 class ExploreSearcher(MeasuringSearcher):
     """Hands Tune the trials of `todo` one candidate point at a time, series by series, then the points
-    outside any series (the reference). `finished`: measured rates of trials finished before (a resume)."""
+    outside any series (the reference; every point of a grid without `auto`); with `first_seeds`, only
+    those first seeds of each, then rounds of seeds_round. `finished`: measured rates of trials finished
+    before (a resume)."""
 
     def __init__(self, params: list[dict[str, Any]], todo: list[int], exp_dir: Path,
                  finished: dict[int, list[float]] | None = None, first_seeds: int | None = None):
