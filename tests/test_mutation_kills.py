@@ -404,3 +404,19 @@ def test_trial_dirs_and_files_by_hand(tmp_path):
     assert read_ledger(tmp_path).by_dir() == {"trial_a": {"trial_dir": "trial_a", "trial_index": 0, "note": "\ufffd"}}
     (tmp_path / "scaling_study" / "pruned.json").write_text('{"p": {"why": "slow"}}')
     assert read_pruned(tmp_path) == {"p": {"why": "slow"}}
+
+
+def test_a_ledger_listing_one_trial_twice_keeps_the_first_and_says_so():
+    """By hand: line 1 trial 0 in dir a, line 2 cut short, line 3 trial 0 again in dir b, line 4 trial 0 in
+    dir a once more (the same entry written twice: kept silently), line 5 trial 1 in dir c."""
+    from scaling_study.core.layout import LEDGER, parse_ledger
+
+    text = "\n".join(['{"trial_index": 0, "trial_dir": "a"}', '{"trial_index": 1, "tri',
+                      '{"trial_index": 0, "trial_dir": "b"}', '{"trial_index": 0, "trial_dir": "a"}',
+                      '{"trial_index": 1, "trial_dir": "c"}'])
+    ledger = parse_ledger(text)
+    assert {i: e["trial_dir"] for i, e in ledger.by_index.items()} == {0: "a", 1: "c"}
+    assert ledger.repeated == {"b": "a"}
+    assert ledger.warnings == [f"{LEDGER.name}: trial_index 0 twice: kept the first (a), not b",
+                               f"{LEDGER.name}: skipped 1 damaged line(s) (line(s) 2: cut short, or without a "
+                               f"trial_index or trial_dir)"]
