@@ -314,7 +314,7 @@ def _print_plan(spec, params, info, exp_dir: Path, resume: bool) -> None:
     repeats = f"{spec.repeats} repeat(s)"
     if spec.first_seeds is not None:
         repeats = f"up to {spec.repeats} seeds"
-        racing += (f"\nSeeds: {spec.first_seeds} per point first, then more to the fastest and its rivals until "
+        racing += (f"\nSeeds: {spec.first_seeds} per point first, then one more each round to the fastest and the next until "
                    f"their 95% intervals over seeds come apart, or {spec.repeats} each.")
     print(
         f"{verb} {spec.name} on {info.describe_cores()}: {points_word} x {repeats} = up to {len(params)} "
