@@ -4,6 +4,8 @@ median), so which intervals overlap is plain from the numbers."""
 
 from __future__ import annotations
 
+import pytest
+
 from scaling_study.core.adaptive import seeds_round
 
 
@@ -98,3 +100,31 @@ def test_a_settled_points_trials_are_not_cut_short_but_the_rest_are(tmp_path):
     assert unseeded_trials(params, tmp_path) == {0, 1}
     (tmp_path / layout.SEEDED).write_text("{not json")  # damaged: read as absent, like the other JSON files
     assert unseeded_trials(params, tmp_path) == set()
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(300)
+def test_a_real_sweep_puts_its_seeds_on_the_fastest_and_the_next_and_ends_cleanly(tmp_path):
+    """One tiny real sweep: 1 and 8 envs per runner, up to 3 seeds. Whatever the machine's speed, the two
+    points are the fastest and the next, so both end with 3 seeds (an interval each), seeded.json says so,
+    and the trials never run are not taken for an interrupted sweep (run_sweep returns)."""
+    import json
+
+    from ray_processes import own_ray_temp_dir
+
+    from scaling_study.core import layout
+    from scaling_study.core.spec import parse_spec
+    from scaling_study.run.sweep import SweepOptions, run_sweep
+
+    spec = parse_spec({"name": "seeds", "env": {"id": "FrozenLake-v1"}, "repeats": {"first": 1, "most": 3},
+                       "search_space": {"num_envs_per_env_runner": [1, 8]},
+                       "fixed": {"num_env_runners": 0, "train_batch_size_per_learner": 200, "minibatch_size": 100,
+                                 "num_epochs": 1, "fcnet_hiddens": [8]},
+                       "stop": {"training_iteration": 3}, "warmup_iterations": 1})
+    with own_ray_temp_dir():
+        exp_dir = run_sweep(spec, SweepOptions(storage_path=str(tmp_path)), argv=["test"])
+    seeded = layout.read_seeded(exp_dir)
+    assert sorted(seeded) == ["num_envs_per_env_runner=1", "num_envs_per_env_runner=8"]
+    assert {d["seeds"] for d in seeded.values()} == {3}
+    ran = [json.loads(p.read_text())["point"] for p in exp_dir.glob("*/params.json")]
+    assert sorted(ran) == ["num_envs_per_env_runner=1"] * 3 + ["num_envs_per_env_runner=8"] * 3

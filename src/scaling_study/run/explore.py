@@ -74,6 +74,13 @@ class ExploreSearcher(MeasuringSearcher):
         self.given.add(index)
         return {**self.params[index], "trial_index": index}
 
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
+        super().on_trial_complete(trial_id, result, error)
+        # The round's last trial: decide the next round now. Tune stops calling suggest once it has made
+        # as many trials as the grid has, so the last round's settling cannot wait for the next suggest.
+        if self.confirming and not self.running and not self.queue:
+            self._add_seeds()
+
     def _advance(self) -> None:
         """Queue the next candidate of the first undecided series, or decide it; then the reference."""
         for label, points in self.series.items():
