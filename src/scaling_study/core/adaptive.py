@@ -27,11 +27,16 @@ def _trial_intervals(per_seed: list[np.ndarray]) -> list[tuple[float, float, flo
     return [stats.median_ci(values) for values in per_seed]
 
 
+def _measured(per_point: dict[str, list[Any]]) -> dict[str, list[np.ndarray]]:
+    """Each point's seeds that measured something, as arrays; points without one are left out."""
+    measured = {p: [np.asarray(s, dtype=float) for s in seeds if len(s)] for p, seeds in per_point.items()}
+    return {p: seeds for p, seeds in measured.items() if seeds}
+
+
 def points_to_prune(per_point: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
     """Points clearly below the best, each with the evidence: `per_point` maps a point to one array of
     measured env steps/s per finished seed. Points without a measured seed are never pruned."""
-    measured = {p: [np.asarray(s, dtype=float) for s in seeds if len(s)] for p, seeds in per_point.items()}
-    measured = {p: seeds for p, seeds in measured.items() if seeds}
+    measured = _measured(per_point)
     if len(measured) < 2:
         return {}
     estimates = {p: stats.seed_median_ci(seeds) for p, seeds in measured.items()}
@@ -138,8 +143,7 @@ def seeds_round(per_point: dict[str, list[Any]], most: int) -> SeedsRound:
     until both have an interval over seeds (stats.MIN_SEEDS_FOR_CI) and the next's lies below the
     fastest's (`clearly_below`), or `most` seeds are spent; more seeds can reorder them, so the two are
     picked afresh each round. When no seed is added, every point is settled, with why."""
-    measured = {p: [np.asarray(s, dtype=float) for s in seeds if len(s)] for p, seeds in per_point.items()}
-    measured = {p: seeds for p, seeds in measured.items() if seeds}
+    measured = _measured(per_point)
     if not measured:
         return SeedsRound([], {})
     medians = {p: stats.seed_median_ci(seeds)[0] for p, seeds in measured.items()}
