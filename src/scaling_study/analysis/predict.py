@@ -1,6 +1,8 @@
 """The iteration model (model.py) applied to an experiment: its self-check and its extrapolation.
 
 - `self_check`: every measured point predicted by the model fitted without it (leave-one-out).
+- `extrapolation.extrapolation_check`: the points with more runners predicted by the model fitted on
+  fewer; its errors give the range of every prediction beyond the measurements (`prediction_range`).
 - `candidates` / `best_on`: what the model expects of settings on a machine or cluster not measured.
 - `predict_command`: `scaling-study predict RESULTS --cpus N` (or `--nodes K --cpus-per-node C`).
 
@@ -22,6 +24,7 @@ from scaling_study.core import model, phases
 from scaling_study.core.sampling_model import is_async
 from scaling_study.core.settings import default_of
 
+from .extrapolation import NO_RANGE, ExtrapolationCheck, check_sentence, extrapolation_check, point_prediction
 from .load import Experiment, NothingToAnalyse, load_experiment
 
 
@@ -90,20 +93,22 @@ class SelfCheck:
     fitted: pd.Series         # point -> env steps/s of the model fitted to all points
     params: model.Params
     rows: pd.DataFrame        # observations(), a row per trial
+    extrapolation: ExtrapolationCheck | None = None  # None below 3 runner counts
+
+    @property
+    def max_runners(self) -> float:
+        """The most env runners measured."""
+        return float(max(s.runners for s in self.rows["configuration"]))
 
     @property
     def median_abs_error_pct(self) -> float:
         return float(np.nanmedian(self.error_pct.abs())) if self.error_pct.notna().any() else np.nan
 
 
-def point_prediction(settings: list[model.Configuration], p: model.Params) -> float:
-    """A point's env steps/s: the median over its trials' settings (they differ only in batch size)."""
-    return float(np.median([model.predicted_env_steps_per_s(s, p) for s in settings]))
-
-
 def self_check(experiment: Experiment, summary: pd.DataFrame) -> SelfCheck | None:
     """Fit the model without each point in turn and predict it; None without phase times or with
-    fewer than three points (two leave one to fit from)."""
+    fewer than three points (two leave one to fit from). With 3 or more runner counts, the
+    extrapolation check too."""
     rows = observations(experiment)
     points = list(dict.fromkeys(rows["point"]))
     if len(points) < 3:
@@ -118,15 +123,21 @@ def self_check(experiment: Experiment, summary: pd.DataFrame) -> SelfCheck | Non
     measured = summary.set_index("point")["env_steps_per_s"]
     predicted = pd.Series(predicted, dtype=float)
     error = 100.0 * (predicted - measured.reindex(predicted.index)) / measured.reindex(predicted.index)
-    return SelfCheck(predicted, error, pd.Series(fitted, dtype=float), full, rows)
+    return SelfCheck(predicted, error, pd.Series(fitted, dtype=float), full, rows,
+                     extrapolation_check(rows, measured))
 
 
 def add_predictions(summary: pd.DataFrame, check: SelfCheck | None) -> pd.DataFrame:
-    """summary.csv's predicted_env_steps_per_s and prediction_error_pct (NaN where no check ran)."""
+    """summary.csv's predicted_env_steps_per_s and prediction_error_pct (leave-one-out), and
+    extrapolation_predicted_env_steps_per_s and extrapolation_error_pct (the points the extrapolation
+    check held out); NaN where no check ran or the point was in the fit."""
     by_point = summary["point"]
+    outside = check.extrapolation if check else None
     return summary.assign(
         predicted_env_steps_per_s=by_point.map(check.predicted) if check else np.nan,
-        prediction_error_pct=by_point.map(check.error_pct) if check else np.nan)
+        prediction_error_pct=by_point.map(check.error_pct) if check else np.nan,
+        extrapolation_predicted_env_steps_per_s=by_point.map(outside.predicted) if outside else np.nan,
+        extrapolation_error_pct=by_point.map(outside.error_pct) if outside else np.nan)
 
 
 # --- Extrapolation -------------------------------------------------------------------------------
@@ -183,6 +194,26 @@ def uncertainty(check: SelfCheck, value: float) -> tuple[float, float]:
     return value * min(float(ratios.min()), 1.0), value * max(float(ratios.max()), 1.0)
 
 
+def is_beyond(check: SelfCheck, runners: float, machine_cpus: float, measured_cpus: float) -> bool:
+    """A prediction beyond the measurements: more env runners than measured, or a bigger machine."""
+    return runners > check.max_runners or machine_cpus > measured_cpus
+
+
+def prediction_range(check: SelfCheck, value: float, runners: float, beyond: bool) -> tuple[float, float, str]:
+    """(low, high, where the range comes from). Within the measurements: the leave-one-out errors
+    (`uncertainty`). Beyond them: the extrapolation check's errors, widening per doubling of runners
+    (extrapolation.py); without that check (fewer than 3 runner counts), NaN and NO_RANGE."""
+    if not beyond:
+        return (*uncertainty(check, value), "leave-one-out")
+    if check.extrapolation is None:
+        return np.nan, np.nan, NO_RANGE
+    return (*check.extrapolation.range(value, runners), "extrapolation check")
+
+
+def range_text(low: float, high: float, source: str) -> str:
+    return source if np.isnan(low) else f"range {low:,.0f}-{high:,.0f} from the {source}"
+
+
 def describe_candidate(row: pd.Series) -> str:
     mode = f", {row['vectorize']}" if "vectorize" in row else ""
     return f"{row['num_env_runners']:g} env runner(s) x {row['num_envs_per_env_runner']:g} env(s){mode}"
@@ -191,12 +222,17 @@ def describe_candidate(row: pd.Series) -> str:
 def best_sentence(check: SelfCheck, machine: Machine, measured_cpus: float) -> str:
     table = candidates(check, machine)
     best = table.loc[table["env_steps_per_s"].idxmax()]
-    low, high = uncertainty(check, best["env_steps_per_s"])
-    beyond = (f" {machine.describe()} is beyond the {measured_cpus:g} measured, so this is an extrapolation "
-              f"the check did not test." if machine.cpus > measured_cpus else "")
+    beyond = is_beyond(check, float(best["num_env_runners"]), machine.cpus, measured_cpus)
+    low, high, source = prediction_range(check, best["env_steps_per_s"], float(best["num_env_runners"]), beyond)
+    if source == "leave-one-out":
+        source = f"leave-one-out errors, median {check.median_abs_error_pct:.0f}%"
+    elif source == "extrapolation check":
+        source = (f"extrapolation check, {check.extrapolation.per_doubling_pct:.1f}% per doubling of runners "
+                  f"past {check.extrapolation.max_fit:g}")
+    note = (f" {machine.describe()} is beyond the {measured_cpus:g} CPUs measured: an extrapolation."
+            if machine.cpus > measured_cpus else "")
     return (f"Prediction (model, not measured) for {machine.describe()}: fastest {describe_candidate(best)}, "
-            f"about {best['env_steps_per_s']:,.0f} env steps/s (range {low:,.0f}-{high:,.0f} from the "
-            f"leave-one-out errors, median {check.median_abs_error_pct:.0f}%).{beyond}")
+            f"about {best['env_steps_per_s']:,.0f} env steps/s ({range_text(low, high, source)}).{note}")
 
 
 REPORT_MACHINES = (Machine(1, 8), Machine(1, 64))  # what a laptop user asks about before renting
@@ -210,15 +246,18 @@ def model_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]
 
 
 def check_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]:
-    """The answer section's lines on the model: its leave-one-out error and which point it ranks first."""
+    """The answer section's lines on the model: its leave-one-out error and which point it ranks first,
+    then its extrapolation check."""
     if check is None:
-        return ["Model self-check: not done (needs phase times from at least three points)."]
+        return ["Model self-check: not done (needs phase times from at least three points).",
+                check_sentence(None, 0)]
     measured = summary.set_index("point")["env_steps_per_s"]
     fastest, named = measured.idxmax(), check.predicted.idxmax()
     agree = "the measured fastest too" if fastest == named else f"but {fastest} was measured fastest"
     return [f"Model self-check: each point predicted by the iteration model fitted without it is off by "
             f"{check.median_abs_error_pct:.0f}% (median; worst {check.error_pct.abs().max():.0f}%); so predicted, "
-            f"{named} is fastest, {agree}."]
+            f"{named} is fastest, {agree}.",
+            check_sentence(check.extrapolation, len({s.runners for s in check.rows["configuration"]}))]
 
 
 # --- The command ---------------------------------------------------------------------------------
@@ -242,12 +281,18 @@ def predict_command(results_dir: str, machine: Machine) -> int:
               f"grid points", file=sys.stderr)
         return 2
     table = candidates(check, machine).sort_values("env_steps_per_s", ascending=False)
-    print(check_sentences(check, summary)[0])
-    print(best_sentence(check, machine, float(summary["cpus"].max())))
+    measured_cpus = float(summary["cpus"].max())
+    for line in check_sentences(check, summary):
+        print(line)
+    print(best_sentence(check, machine, measured_cpus))
     print(f"\nPredicted env steps/s on {machine.describe()} (model, not measured), best first:")
     for _, row in table.head(10).iterrows():
-        low, high = uncertainty(check, row["env_steps_per_s"])
+        runners = float(row["num_env_runners"])
+        low, high, source = prediction_range(check, row["env_steps_per_s"], runners,
+                                             is_beyond(check, runners, machine.cpus, measured_cpus))
         cpus = f"{row['cpus']:g} CPU" + ("" if row["cpus"] == 1 else "s")
-        print(f"  {describe_candidate(row):<40} {cpus:>10}  {row['env_steps_per_s']:>9,.0f} "
-              f"({low:,.0f}-{high:,.0f})")
+        span = "(no range)" if np.isnan(low) else f"({low:,.0f}-{high:,.0f})"
+        print(f"  {describe_candidate(row):<40} {cpus:>10}  {row['env_steps_per_s']:>9,.0f} {span}")
+    if check.extrapolation is None:
+        print(f"  ({NO_RANGE})")
     return 0
