@@ -53,13 +53,19 @@ def read_json_file(path: Path) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically, so an interruption never leaves half a file."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a temporary file beside `path`, then rename it over `path`: an interruption never leaves
+    half a file (the old one, or none, stays)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    tmp.write_text(text)
     tmp.replace(path)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically, so an interruption never leaves half a file."""
+    write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def read_provenance(exp_dir: Path) -> dict | None:
