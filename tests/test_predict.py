@@ -29,9 +29,10 @@ def setting(runners, envs, mode, cores=2.0, nodes=1.0) -> model.Configuration:
                          is_async=mode == "async", sleeps=True, cores=cores, nodes=nodes)
 
 
-def write_experiment(root, seeds=2, grid=GRID):
+def write_experiment(root, seeds=2, grid=GRID, slower=None):
     """A suite-format directory: every trial's phases are the model's, times a seed's +-1% (so the
-    seeds differ but their median is the model's)."""
+    seeds differ but their median is the model's); `slower` (runners -> factor) stretches every phase of
+    the points with those runners by the factor."""
     root.mkdir(parents=True)
     (root / "scaling_study").mkdir()
     (root / "scaling_study" / "provenance.json").write_text(json.dumps(
@@ -43,6 +44,7 @@ def write_experiment(root, seeds=2, grid=GRID):
         s = setting(runners, envs, mode)
         for seed in range(seeds):
             factor = 1.0 + 0.01 * (2 * seed - 1) if seeds > 1 else 1.0
+            factor *= (slower or {}).get(runners, 1.0)
             directory = root / f"trial_{index}_{seed}"
             directory.mkdir()
             point = f"num_env_runners={runners}, num_envs_per_env_runner={envs}, gym_env_vectorize_mode={mode}"

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="figures, tables and a report from a Tune experiment directory")
     analyze.add_argument("results_dir", help="a Tune experiment directory, e.g. results/frozenlake")
     analyze.add_argument("--out", help="output directory (default: reports/<experiment name>)")
+    analyze.add_argument("--predicted", metavar="CSV",
+                         help="predictions to show beside the measurements (scaling-study predict --csv)")
 
     predict = commands.add_parser(
         "predict", help="what the iteration model fitted to RESULTS expects on more CPUs or a cluster (not measured)")
@@ -62,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--cpus", type=_positive_float, help="CPUs of one machine, e.g. 8")
     predict.add_argument("--nodes", type=positive_int, help="nodes of a cluster (with --cpus-per-node)")
     predict.add_argument("--cpus-per-node", type=_positive_float, help="CPUs of each node (with --nodes)")
+    predict.add_argument("--experiment", metavar="FILE",
+                         help="predict every grid point of this experiment file (default machine: the one measured)")
+    predict.add_argument("--csv", metavar="OUT", help="with --experiment: write the predictions to this CSV")
 
     calibrate = commands.add_parser("calibrate", help="raw env steps/s on one core of each node (the physical limit)")
     calibrate.add_argument("--env", default="FrozenLake-v1", help="gymnasium env id (default: FrozenLake-v1)")
@@ -138,7 +143,7 @@ def _errored_status(exp_dir) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from scaling_study.analysis.command import analyze_command
 
-    return analyze_command(args.results_dir, args.out)
+    return analyze_command(args.results_dir, args.out, args.predicted)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -146,11 +151,20 @@ def _predict(args: argparse.Namespace) -> int:
 
     if args.cpus and (args.nodes or args.cpus_per_node):
         raise UsageError("predict: give either --cpus N (one machine) or --nodes K --cpus-per-node C (a cluster)")
+    if args.csv and not args.experiment:
+        raise UsageError("predict: --csv writes the predictions of --experiment FILE's grid; give --experiment too")
+    machine = None
     if args.cpus:
-        return predict_command(args.results_dir, Machine(1, args.cpus))
-    if args.nodes and args.cpus_per_node:
-        return predict_command(args.results_dir, Machine(args.nodes, args.cpus_per_node))
-    raise UsageError("predict: expected --cpus N, or --nodes K with --cpus-per-node C")
+        machine = Machine(1, args.cpus)
+    elif args.nodes and args.cpus_per_node:
+        machine = Machine(args.nodes, args.cpus_per_node)
+    elif args.nodes or args.cpus_per_node or not args.experiment:
+        raise UsageError("predict: expected --cpus N, or --nodes K with --cpus-per-node C")
+    if args.experiment:
+        from scaling_study.analysis.predict_grid import predict_grid_command
+
+        return predict_grid_command(args.results_dir, args.experiment, machine, args.csv)
+    return predict_command(args.results_dir, machine)
 
 
 def _calibrate(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""`scaling-study analyze RESULTS_DIR [--out DIR]`: the whole reading half behind one function."""
+"""`scaling-study analyze RESULTS_DIR [--out DIR] [--predicted CSV]`: the whole reading half behind one function."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .findings import find
 from .load import NothingToAnalyse, load_experiment
 from .meta import describe_run
 from .predict import add_predictions, model_sentences, self_check
+from .predict_grid import BadPredictions, beside_measured, matching_keys, read_predictions
 from .report import trials_table, write_report
 from .summary import add_waterfall_columns, build_summary
 
@@ -23,8 +24,9 @@ def default_out_dir(results_dir: Path) -> Path:
     return Path("reports") / results_dir.resolve().name
 
 
-def analyze_command(results_dir: str, out_dir: str | None) -> int:
+def analyze_command(results_dir: str, out_dir: str | None, predicted: str | None = None) -> int:
     """Analyse a Tune experiment directory into out_dir; return the exit code (0 ok, 2 nothing to analyse).
+    `predicted`: a CSV of `scaling-study predict --experiment FILE --csv OUT`, shown beside the measurements.
 
     Progress goes to stdout, warnings and errors to stderr, one line each; no traceback for bad input.
     """
@@ -38,6 +40,13 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
     if experiment.iterations["warmup"].all():
         print(f"error: {source}: no measured iterations (every iteration is warmup or has no throughput)",
               file=sys.stderr)
+        return EXIT_NOTHING
+    try:
+        predictions = read_predictions(predicted) if predicted else None
+        if predictions is not None:
+            matching_keys(predictions, experiment.grid, predicted)
+    except BadPredictions as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_NOTHING
     target = Path(out_dir) if out_dir else default_out_dir(source)
     try:
@@ -54,8 +63,15 @@ def analyze_command(results_dir: str, out_dir: str | None) -> int:
                                     calibration.get("sampler_ceilings"))
     check = self_check(experiment, summary)
     summary = add_predictions(summary, check)
+    beside = None
+    if predictions is not None:
+        try:
+            summary, beside = beside_measured(summary, predictions, experiment.grid, predicted)
+        except BadPredictions as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_NOTHING
     findings = find(experiment, summary)
-    findings.model = model_sentences(check, summary)
+    findings.model = model_sentences(check, summary) + ([beside] if beside else [])
     for warning in findings.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     info = describe_run(experiment)
