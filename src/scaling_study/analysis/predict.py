@@ -101,6 +101,11 @@ class SelfCheck:
         return float(max(s.runners for s in self.rows["configuration"]))
 
     @property
+    def measured_cpus(self) -> float:
+        """CPUs of the machine measured (its cores, `machine_cores`), whatever the trials reserved."""
+        return float(max(s.cores * s.nodes for s in self.rows["configuration"]))
+
+    @property
     def median_abs_error_pct(self) -> float:
         return float(np.nanmedian(self.error_pct.abs())) if self.error_pct.notna().any() else np.nan
 
@@ -194,9 +199,10 @@ def uncertainty(check: SelfCheck, value: float) -> tuple[float, float]:
     return value * min(float(ratios.min()), 1.0), value * max(float(ratios.max()), 1.0)
 
 
-def is_beyond(check: SelfCheck, runners: float, machine_cpus: float, measured_cpus: float) -> bool:
-    """A prediction beyond the measurements: more env runners than measured, or a bigger machine."""
-    return runners > check.max_runners or machine_cpus > measured_cpus
+def is_beyond(check: SelfCheck, runners: float, machine_cpus: float) -> bool:
+    """A prediction beyond the measurements: more env runners than measured, or more CPUs than the
+    machine measured had."""
+    return runners > check.max_runners or machine_cpus > check.measured_cpus
 
 
 def prediction_range(check: SelfCheck, value: float, runners: float, beyond: bool) -> tuple[float, float, str]:
@@ -219,18 +225,18 @@ def describe_candidate(row: pd.Series) -> str:
     return f"{row['num_env_runners']:g} env runner(s) x {row['num_envs_per_env_runner']:g} env(s){mode}"
 
 
-def best_sentence(check: SelfCheck, machine: Machine, measured_cpus: float) -> str:
+def best_sentence(check: SelfCheck, machine: Machine) -> str:
     table = candidates(check, machine)
     best = table.loc[table["env_steps_per_s"].idxmax()]
-    beyond = is_beyond(check, float(best["num_env_runners"]), machine.cpus, measured_cpus)
+    beyond = is_beyond(check, float(best["num_env_runners"]), machine.cpus)
     low, high, source = prediction_range(check, best["env_steps_per_s"], float(best["num_env_runners"]), beyond)
     if source == "leave-one-out":
         source = f"leave-one-out errors, median {check.median_abs_error_pct:.0f}%"
     elif source == "extrapolation check":
         source = (f"extrapolation check, {check.extrapolation.per_doubling_pct:.1f}% per doubling of runners "
                   f"past {check.extrapolation.max_fit:g}")
-    note = (f" {machine.describe()} is beyond the {measured_cpus:g} CPUs measured: an extrapolation."
-            if machine.cpus > measured_cpus else "")
+    note = (f" {machine.describe()} is beyond the {check.measured_cpus:g} CPUs measured: an extrapolation."
+            if machine.cpus > check.measured_cpus else "")
     return (f"Prediction (model, not measured) for {machine.describe()}: fastest {describe_candidate(best)}, "
             f"about {best['env_steps_per_s']:,.0f} env steps/s ({range_text(low, high, source)}).{note}")
 
@@ -240,9 +246,8 @@ REPORT_MACHINES = (Machine(1, 8), Machine(1, 64))  # what a laptop user asks abo
 
 def model_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]:
     """The answer section's lines on the model: its self-check, then its predictions for bigger machines."""
-    measured_cpus = float(summary["cpus"].max())
     return check_sentences(check, summary) + (
-        [best_sentence(check, machine, measured_cpus) for machine in REPORT_MACHINES] if check else [])
+        [best_sentence(check, machine) for machine in REPORT_MACHINES] if check else [])
 
 
 def check_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]:
@@ -281,15 +286,14 @@ def predict_command(results_dir: str, machine: Machine) -> int:
               f"grid points", file=sys.stderr)
         return 2
     table = candidates(check, machine).sort_values("env_steps_per_s", ascending=False)
-    measured_cpus = float(summary["cpus"].max())
     for line in check_sentences(check, summary):
         print(line)
-    print(best_sentence(check, machine, measured_cpus))
+    print(best_sentence(check, machine))
     print(f"\nPredicted env steps/s on {machine.describe()} (model, not measured), best first:")
     for _, row in table.head(10).iterrows():
         runners = float(row["num_env_runners"])
         low, high, source = prediction_range(check, row["env_steps_per_s"], runners,
-                                             is_beyond(check, runners, machine.cpus, measured_cpus))
+                                             is_beyond(check, runners, machine.cpus))
         cpus = f"{row['cpus']:g} CPU" + ("" if row["cpus"] == 1 else "s")
         span = "(no range)" if np.isnan(low) else f"({low:,.0f}-{high:,.0f})"
         print(f"  {describe_candidate(row):<40} {cpus:>10}  {row['env_steps_per_s']:>9,.0f} {span}")

@@ -129,8 +129,8 @@ def cell(value: Any) -> Any:
     return display_value(value) if isinstance(value, dict | list | tuple) else value
 
 
-def predict_grid(check, spec: ExperimentSpec, params: list[dict], calibration: dict | None, machine,
-                 measured_cpus: float) -> tuple[pd.DataFrame, list[str]]:
+def predict_grid(check, spec: ExperimentSpec, params: list[dict], calibration: dict | None,
+                 machine) -> tuple[pd.DataFrame, list[str]]:
     """(a row per predicted grid point, "not predicted: <point>: <reason>" lines)."""
     from .predict import is_beyond, prediction_range
 
@@ -150,7 +150,7 @@ def predict_grid(check, spec: ExperimentSpec, params: list[dict], calibration: d
             continue
         setting = configuration_of(point, template, measured, machine)
         value = model.predicted_env_steps_per_s(setting, check.params)
-        beyond = is_beyond(check, setting.runners, machine.cpus, measured_cpus)
+        beyond = is_beyond(check, setting.runners, machine.cpus)
         low, high, source = prediction_range(check, value, setting.runners, beyond)
         rows.append({**{c: cell(point_value(point, c)) for c in columns}, "predicted_env_steps_per_s": value,
                      "predicted_low": low, "predicted_high": high, "range_from": source})
@@ -185,8 +185,7 @@ def predict_grid_command(results_dir: str, experiment_file: str, machine, csv_ou
         return 2
     machine = machine or Machine(1, machine_cores(experiment))
     params = list(params_by_trial(experiment).values())
-    table, refused = predict_grid(check, spec, params, experiment.calibration, machine,
-                                  float(summary["cpus"].max()))
+    table, refused = predict_grid(check, spec, params, experiment.calibration, machine)
     if csv_out:
         try:
             write_csv(table, Path(csv_out))
