@@ -136,3 +136,24 @@ def test_summary_and_report_give_the_held_out_errors(tmp_path):
     text = (tmp_path / "out" / "report.md").read_text()
     assert "Extrapolation check: fitted on 1-2 runners, predicted 4: errors 4 runners " in text
     assert "from the extrapolation check" in text
+
+
+def test_the_report_gives_the_held_out_errors_and_the_ranges_they_make(tmp_path):
+    """Every phase of the 4-runner points 1.25x the model's: the fit on 1-2 runners (the model's own
+    phases) predicts them 1.25x too fast, +25%, one doubling past 2 runners: 25% per doubling. The best
+    setting on 8 CPUs is then +-25 x log2(runners / 2) percent around its value."""
+    slow = write_experiment(tmp_path / "slow4", slower={4: 1.25})
+    assert analyze_command(str(slow), str(tmp_path / "out")) == 0
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert ("Extrapolation check: fitted on 1-2 runners, predicted 4: errors 4 runners +25%, +25%, +25%, +25% "
+            "(worst 25.0% per doubling of runners past 2;") in text
+    line = next(line for line in text.splitlines() if "Prediction (model, not measured) for 8 CPUs" in line)
+    runners = int(line.split("fastest ")[1].split(" env runner(s)")[0])
+    value = float(line.split("about ")[1].split(" env steps/s")[0].replace(",", ""))
+    low, high = (float(v.replace(",", "")) for v in line.split("(range ")[1].split(" from")[0].split("-"))
+    half = 0.25 * math.log2(max(runners, 4) / 2)
+    assert low == pytest.approx(value * (1 - half), abs=1.0) and high == pytest.approx(value * (1 + half), abs=1.0)
+    assert "from the extrapolation check, 25.0% per doubling of runners past 2" in line
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    errors = summary.loc[summary["num_env_runners"] == 4, "extrapolation_error_pct"]
+    assert errors.tolist() == pytest.approx([25.0] * 4, abs=0.1)
