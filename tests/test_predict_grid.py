@@ -131,8 +131,9 @@ def test_points_the_model_cannot_speak_for_are_listed_not_guessed(files, tmp_pat
 
 
 def test_a_vectorize_mode_is_predicted_only_where_it_was_measured():
-    measured = {"gym_env_vectorize_mode": {"sync"}, "lr": {"None"}, "num_env_runners": {"1", "2"}}
+    measured = {"gym_env_vectorize_mode": {"sync"}, "lr": {"RLlib's default"}, "num_env_runners": {"1", "2"}}
     assert why_not_predicted({"gym_env_vectorize_mode": "sync", "num_env_runners": 16}, measured) is None
+    assert why_not_predicted({"num_env_runners": 16}, measured) is None  # unset: RLlib's sync
     assert why_not_predicted({"gym_env_vectorize_mode": "async"}, measured) == (
         "gym_env_vectorize_mode=async: the model's term for it is fitted only from what was measured "
         "(gym_env_vectorize_mode=sync)")

@@ -62,14 +62,24 @@ def norm(value: Any) -> str:
         return str(value).strip()
 
 
+# What an unset value means where the suite's records hold no default (RLlib decides).
+UNSET_MEANS = {"gym_env_vectorize_mode": "sync", "step_cost": "none"}
+
+
+def compared(setting: str, value: Any) -> str:
+    """A setting's value as compared between a grid point and the measurements."""
+    word = norm(value)
+    return UNSET_MEANS.get(setting, "RLlib's default") if word == "None" else word
+
+
 def point_value(point: dict[str, Any], setting: str) -> Any:
     value = point.get(setting)
     return default_of(setting) if value is None else value
 
 
 def measured_values(params: list[dict]) -> dict[str, set[str]]:
-    """Every setting's measured values (normalised), over the analysed trials' params.json."""
-    return {setting: {norm(setting_value(p, setting)) for p in params} for setting in SETTINGS}
+    """Every setting's measured values (as `compared`), over the analysed trials' params.json."""
+    return {setting: {compared(setting, setting_value(p, setting)) for p in params} for setting in SETTINGS}
 
 
 def why_not_predicted(point: dict[str, Any], measured: dict[str, set[str]]) -> str | None:
@@ -77,11 +87,10 @@ def why_not_predicted(point: dict[str, Any], measured: dict[str, set[str]]) -> s
     for setting, values in measured.items():
         if setting in MODEL_TERMS or not values:
             continue
-        value = norm(point_value(point, setting))
+        value = compared(setting, point_value(point, setting))
         if value in values:
             continue
-        seen = ", ".join(sorted(v if v != "None" else "RLlib's default" for v in values))
-        value = value if value != "None" else "RLlib's default"
+        seen = ", ".join(sorted(values))
         if setting in MEASURED_VALUES_ONLY:
             return (f"{setting}={value}: the model's term for it is fitted only from what was measured "
                     f"({setting}={seen})")
@@ -107,7 +116,7 @@ def configuration_of(point: dict[str, Any], template: model.Configuration, measu
     The batch is the measured env steps per iteration where the point's batch size was measured, else
     the point's batch size."""
     batch = point_value(point, "train_batch_size_per_learner")
-    same_batch = norm(batch) in measured["train_batch_size_per_learner"]
+    same_batch = compared("train_batch_size_per_learner", batch) in measured["train_batch_size_per_learner"]
     return replace(template, runners=float(point_value(point, "num_env_runners")),
                    envs=float(point_value(point, "num_envs_per_env_runner")),
                    batch=template.batch if same_batch else float(batch),
