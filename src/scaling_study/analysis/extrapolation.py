@@ -119,10 +119,12 @@ def counts_text(counts: list[float]) -> str:
     return f"{counts[0]:g}" if len(counts) == 1 else f"{counts[0]:g}-{counts[-1]:g}"
 
 
-def check_sentence(check: ExtrapolationCheck | None, runner_counts: int) -> str:
-    """The answer section's line on the extrapolation check."""
+def check_sentence(check: ExtrapolationCheck | None, runner_counts: int | None) -> str:
+    """The answer section's line on the extrapolation check (`runner_counts`: how many were measured
+    with phase times, None when unknown)."""
     if check is None:
-        return (f"Extrapolation check: not done (needs 3 or more runner counts; {runner_counts} measured), so "
+        measured = "" if runner_counts is None else f"; {runner_counts} measured"
+        return (f"Extrapolation check: not done (needs 3 or more runner counts{measured}), so "
                 f"predictions beyond the measurements carry no range.")
     by_count = []
     for count in check.predicted_counts:

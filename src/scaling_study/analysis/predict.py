@@ -255,7 +255,7 @@ def check_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]
     then its extrapolation check."""
     if check is None:
         return ["Model self-check: not done (needs phase times from at least three points).",
-                check_sentence(None, 0)]
+                check_sentence(None, None)]
     measured = summary.set_index("point")["env_steps_per_s"]
     fastest, named = measured.idxmax(), check.predicted.idxmax()
     agree = "the measured fastest too" if fastest == named else f"but {fastest} was measured fastest"
@@ -290,13 +290,15 @@ def predict_command(results_dir: str, machine: Machine) -> int:
         print(line)
     print(best_sentence(check, machine))
     print(f"\nPredicted env steps/s on {machine.describe()} (model, not measured), best first:")
+    unranged = False
     for _, row in table.head(10).iterrows():
         runners = float(row["num_env_runners"])
         low, high, source = prediction_range(check, row["env_steps_per_s"], runners,
                                              is_beyond(check, runners, machine.cpus))
         cpus = f"{row['cpus']:g} CPU" + ("" if row["cpus"] == 1 else "s")
         span = "(no range)" if np.isnan(low) else f"({low:,.0f}-{high:,.0f})"
+        unranged = unranged or bool(np.isnan(low))
         print(f"  {describe_candidate(row):<40} {cpus:>10}  {row['env_steps_per_s']:>9,.0f} {span}")
-    if check.extrapolation is None:
+    if unranged:
         print(f"  ({NO_RANGE})")
     return 0
