@@ -36,12 +36,12 @@ def test_cpus_needed_is_rllibs_own_resource_request_over_many_configs():
     (where RLlib reserves the larger of the two for the main process)."""
     from ray.rllib.algorithms.ppo import PPO
 
-    from scaling_study.run import ppo
+    from scaling_study.run import algorithm_config
 
     for runners, per_runner, learners, per_learner, main in RESOURCE_GRID:
         settings = {"num_env_runners": runners, "num_cpus_per_env_runner": per_runner, "num_learners": learners,
                     "num_cpus_per_learner": per_learner, "num_cpus_for_main_process": main}
-        bundles = PPO.default_resource_request(ppo.build_config({"env_id": "FrozenLake-v1", **settings})).bundles
+        bundles = PPO.default_resource_request(algorithm_config.build_config({"env_id": "FrozenLake-v1", **settings})).bundles
         assert cpus_needed(settings) == sum(b.get("CPU", 0) for b in bundles), settings
 
 
@@ -172,7 +172,7 @@ def test_shown_config_is_the_config_a_trial_builds(experiment):
     """Run the printed Python and compare each point's PPOConfig with ppo.build_config's."""
     from scaling_study.core.resources import local_cpus
     from scaling_study.core.spec import load_spec, trial_params
-    from scaling_study.run import ppo
+    from scaling_study.run import algorithm_config
 
     done = subprocess.run([sys.executable, "-m", "scaling_study.cli", "validate", "--show-config",
                            f"experiments/{experiment}.yaml"], cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -183,7 +183,7 @@ def test_shown_config_is_the_config_a_trial_builds(experiment):
     spec = load_spec(REPO / "experiments" / f"{experiment}.yaml")
     firsts = [p for p in trial_params(spec, local_cpus(spec.num_cpus)) if p["repeat"] == 0]
     for number, params in enumerate(firsts, start=1):
-        shown, built = namespace[f"point_{number}"].to_dict(), ppo.build_config(params).to_dict()
+        shown, built = namespace[f"point_{number}"].to_dict(), algorithm_config.build_config(params).to_dict()
         differing = {k for k in built if not _same(shown.get(k), built[k])}
         assert not differing, (params["point"], differing)
 

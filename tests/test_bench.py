@@ -144,11 +144,11 @@ def test_bare_config_matches_the_suites_config():
     """The harness-tax arms must train the same PPO: every setting that shapes the work is equal."""
     from bench.arms.bare_loop import build_config
     from scaling_study.core.spec import load_spec, trial_params
-    from scaling_study.run import ppo
+    from scaling_study.run import algorithm_config
 
     spec = SPECS / "harness_tax.yaml"
     bare = build_config(read_grid(spec).points[0])
-    suite = ppo.build_config(trial_params(load_spec(spec), node_cpus=2)[0])
+    suite = algorithm_config.build_config(trial_params(load_spec(spec), node_cpus=2)[0])
     for key in ("num_env_runners", "num_envs_per_env_runner", "train_batch_size_per_learner", "minibatch_size",
                 "num_epochs", "num_learners", "num_cpus_per_env_runner", "seed", "framework_str", "lr", "gamma",
                 "rollout_fragment_length", "gym_env_vectorize_mode"):

@@ -41,7 +41,7 @@ def local_ray():
 @pytest.mark.parametrize("env_id", FAMILIES.values(), ids=FAMILIES.keys())
 def test_one_ppo_iteration_trains_on_each_env_family(env_id, local_ray):
     from scaling_study.core.spec import parse_spec, trial_params
-    from scaling_study.run import envs, ppo
+    from scaling_study.run import algorithm_config, envs
 
     spec = parse_spec({
         "name": "family", "env": {"id": env_id},
@@ -52,7 +52,7 @@ def test_one_ppo_iteration_trains_on_each_env_family(env_id, local_ray):
     })
     (params,) = trial_params(spec, 1)
     envs.register()
-    algo = ppo.build_config(params).build_algo()
+    algo = algorithm_config.build_config(params).build_algo()
     try:
         result = algo.train()
     finally:

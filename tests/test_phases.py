@@ -16,6 +16,9 @@ def test_timer_names_are_rllibs_constants():
     assert phases.SAMPLE.rllib_timer == rllib_metrics.ENV_RUNNER_SAMPLING_TIMER
     assert phases.LEARN.rllib_timer == rllib_metrics.LEARNER_UPDATE_TIMER
     assert phases.SYNC.rllib_timer == rllib_metrics.SYNCH_WORKER_WEIGHTS_TIMER
+    assert phases.SAMPLE.async_timer == rllib_metrics.SAMPLE_TIMER  # what APPO's and IMPALA's training_step times
+    assert phases.SAMPLE.timers == ("env_runner_sampling_timer", "sample")
+    assert phases.LEARN.timers == ("learner_update_timer",)
 
 
 def test_timed_columns_are_result_row_fields_and_other_is_derived():

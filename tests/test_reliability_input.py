@@ -90,6 +90,17 @@ CASES = [
     # env, stop, name
     Case("adaptive-too-few", "repeats: expected {first: F, most: M} with whole numbers 1 <= F <= M and M >= 3",
          with_(repeats={"first": 1, "most": 2})),
+    # algorithms
+    Case("unknown-algorithm", "algorithm: expected one of PPO, APPO, IMPALA, got 'SAC'", with_(algorithm="SAC")),
+    Case("unknown-algorithm-axis", "search_space.algorithm: expected one of PPO, APPO, IMPALA, got 'DQN'",
+         with_(search_space={"algorithm": ["PPO", "DQN"]})),
+    Case("algorithm-setting-without-its-algorithm",
+         "fixed.circular_buffer_num_batches: a setting of APPO only, and this study runs PPO; expected algorithm: APPO",
+         with_(fixed={"circular_buffer_num_batches": 4})),
+    Case("algorithm-setting-typo", "fixed.broadcast_intervall: unknown RLlib setting; did you mean broadcast_interval?",
+         with_(algorithm="APPO", fixed={"broadcast_intervall": 2})),
+    Case("algorithm-twice", "algorithm: also set under fixed or search_space; keep one",
+         with_(algorithm="APPO", fixed={"algorithm": "PPO"})),
     Case("env-kwarg-gymnasium-refuses", "env.config: gymnasium.make('FrozenLake-v1', **{'map_name': '9x9'}) failed",
          with_(env={"id": "FrozenLake-v1", "config": {"map_name": "9x9"}})),
     Case("setting-rllib-refuses", "minibatch_size=1000: RLlib refuses this configuration: ValueError: `minibatch_size` (1000) must be <=",

@@ -25,11 +25,26 @@ def test_every_setting_reaches_a_config_call():
               "num_learners": 0, "num_cpus_per_learner": 1, "num_cpus_for_main_process": 1,
               "placement_strategy": "PACK", "train_batch_size_per_learner": 256, "minibatch_size": 64,
               "num_epochs": 2, "lr": 0.001, "gamma": 0.9, "fcnet_hiddens": [8],
-              "step_cost": {"seconds": 0.001, "mode": "sleep"}, "restart_failed_env_runners": True}
-    assert set(values) == set(settings.SETTINGS)  # a new setting needs a value here
-    text = config_calls.as_python(config_calls.config_calls({"env_id": "FrozenLake-v1", **values}))
+              "step_cost": {"seconds": 0.001, "mode": "sleep"}, "restart_failed_env_runners": True,
+              "min_time_s_per_iteration": 1, "broadcast_interval": 2, "num_aggregator_actors_per_learner": 1,
+              "circular_buffer_num_batches": 4, "circular_buffer_iterations_per_batch": 2}
+    assert set(values) | {"algorithm"} == set(settings.SETTINGS)  # a new setting needs a value here
+    text = config_calls.as_python({"env_id": "FrozenLake-v1", "algorithm": "APPO", **values})
+    assert text.splitlines()[1].strip() == "APPOConfig()"
     for name in values:
         assert f"{name}=" in text or f"'{name}'" in text, name
+
+
+def test_a_setting_its_algorithm_does_not_take_is_left_out_of_that_trials_config():
+    # a sweep over PPO and APPO with APPO's buffer fixed: APPO's trials get it, PPO's do not (PPOConfig's
+    # training() has no such argument and would raise)
+    params = {"env_id": "FrozenLake-v1", "circular_buffer_num_batches": 4, "broadcast_interval": 2, "lr": 0.01}
+    ppo = config_calls.as_python({**params, "algorithm": "PPO"})
+    impala = config_calls.as_python({**params, "algorithm": "impala"})
+    assert "circular_buffer_num_batches" not in ppo and "broadcast_interval" not in ppo and "lr=0.01" in ppo
+    assert "circular_buffer_num_batches" not in impala and "broadcast_interval=2" in impala
+    assert impala.splitlines()[1].strip() == "IMPALAConfig()"
+    assert config_calls.as_python({"env_id": "FrozenLake-v1"}).splitlines()[1].strip() == "PPOConfig()"
 
 
 def test_defaults_are_the_records_and_rllibs():
@@ -37,6 +52,9 @@ def test_defaults_are_the_records_and_rllibs():
     assert settings.DEFAULTS["num_env_runners"] == 0
     assert "num_epochs" not in settings.DEFAULTS  # RLlib's, but not written into every trial's params
     assert settings.default_of("num_epochs") == 30  # RLlib 2.60's PPO default
+    assert settings.default_of("num_epochs", "APPO") == 1  # AlgorithmConfig's, which APPO keeps
+    assert settings.default_of("min_time_s_per_iteration", "IMPALA") == 10
+    assert settings.DEFAULTS["algorithm"] == "PPO"
     assert settings.default_of("lr") is None
     assert settings.resolve({"num_envs_per_worker": 3}, ("num_envs_per_env_runner", "num_env_runners")) == \
         {"num_envs_per_env_runner": 3, "num_env_runners": 0}

@@ -44,8 +44,8 @@ def time_gym(params: dict[str, Any], count: int) -> float:
     import gymnasium as gym
     import numpy as np
 
+    from scaling_study.run.algorithm_config import env_config
     from scaling_study.run.envs import make_env
-    from scaling_study.run.ppo import env_config
 
     num_envs = params["num_envs_per_env_runner"]
     fns = [partial(make_env, env_config(params))] * num_envs

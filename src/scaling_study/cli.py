@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check experiment files without running them")
     validate.add_argument("experiments", nargs="+")
     validate.add_argument("--show-config", action="store_true",
-                          help="print each grid point's PPOConfig as copyable Python (without importing Ray)")
+                          help="print each grid point's config (PPOConfig, APPOConfig, ...) as copyable Python (without importing Ray)")
     return parser
 
 
@@ -216,15 +216,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _show_config(spec, cpus: float, cores: int) -> str:
-    """The PPOConfig each grid point's first repeat builds, as one Python script."""
+    """The config each grid point's first repeat builds, as one Python script."""
     from scaling_study.core.spec import trial_params
-    from scaling_study.run.config_calls import PREAMBLE, as_python, config_calls
+    from scaling_study.run.config_calls import algorithm_of, as_python, preamble
 
     firsts = [p for p in trial_params(spec, cpus, cores) if p["repeat"] == 0]
-    blocks = [f"# {spec.name}: the PPOConfig of each grid point (repeat r sets debugging(seed={spec.seed} + r))",
-              PREAMBLE]
+    blocks = [f"# {spec.name}: the config of each grid point (repeat r sets debugging(seed={spec.seed} + r))",
+              preamble(sorted({algorithm_of(p) for p in firsts}))]
     for number, params in enumerate(firsts, start=1):
-        blocks.append(f"# {params['point']}\n{as_python(config_calls(params), f'point_{number}')}")
+        blocks.append(f"# {params['point']}\n{as_python(params, f'point_{number}')}")
     return "\n\n".join(blocks) + "\n"
 
 

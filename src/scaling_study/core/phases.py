@@ -23,15 +23,22 @@ class Phase:
     words: str
     """What a sentence of the findings calls it."""
     rllib_timer: str | None
-    """The key under RLlib's result `timers` whose window-of-one value is this phase's seconds; None for
-    the rest of the iteration, which no timer measures."""
+    """The key under RLlib's result `timers` that times this phase in PPO; the trial sums it over the
+    iteration. None for the rest of the iteration, which no timer measures."""
+    async_timer: str | None = None
+    """The key APPO and IMPALA time it under, where theirs differs (their training_step's `sample`)."""
+
+    @property
+    def timers(self) -> tuple[str, ...]:
+        """Every key this phase may be timed under, PPO's first."""
+        return tuple(t for t in (self.rllib_timer, self.async_timer) if t)
 
     @property
     def share_column(self) -> str:
         return f"{self.key}_share"
 
 
-SAMPLE = Phase("sample", "sample_s", "sampling", "sampling", "env_runner_sampling_timer")
+SAMPLE = Phase("sample", "sample_s", "sampling", "sampling", "env_runner_sampling_timer", async_timer="sample")
 LEARN = Phase("learn", "learn_s", "learning", "learning", "learner_update_timer")
 SYNC = Phase("sync", "sync_s", "weight sync", "synchronising weights", "synch_weights")
 OTHER = Phase("other", "other_s", "other", "overhead outside sampling, learning and weight sync", None)

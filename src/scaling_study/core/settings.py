@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+ALGORITHMS = ("PPO", "APPO", "IMPALA")
+"""The RLlib algorithms a trial may run (`algorithm:`); PPO alternates sampling and learning, APPO and
+IMPALA sample while they learn."""
 PLACEMENT_STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
 VECTORIZE_MODES = ("sync", "async", "vector_entry_point")
 STEP_COST_MODES = ("spin", "sleep")
@@ -101,16 +104,28 @@ class Setting:
     """The word trial directories and figure labels use for it (the name itself when empty)."""
     pinned: bool = False
     """The default is written into every trial's params, so params.json says what ran: the settings CPUs
-    are counted from before RLlib is imported, and the step cost."""
+    are counted from before RLlib is imported, the algorithm and the step cost."""
+    algorithms: tuple[str, ...] = ALGORITHMS
+    """The algorithms whose config takes it; a trial of another algorithm is not given it."""
+    algorithm_defaults: tuple[tuple[str, Any], ...] = ()
+    """RLlib 2.60's value where an algorithm's differs from `default` (PPO's), as (algorithm, value)."""
 
     @property
     def short_name(self) -> str:
         return self.short or self.name
 
+    def default_for(self, algorithm: str) -> Any:
+        return dict(self.algorithm_defaults).get(algorithm, self.default)
+
+
+ASYNC = ("APPO", "IMPALA")
 
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
+        Setting("algorithm", one_of(ALGORITHMS), "algorithm",
+                "the RLlib algorithm: PPO alternates sampling and learning, APPO and IMPALA overlap them",
+                default="PPO", short="algo", pinned=True),
         Setting("num_env_runners", non_negative_int, "env_runners",
                 "remote env runner actors; 0 samples in the main process", default=0, short="runners", pinned=True),
         Setting("num_envs_per_env_runner", positive_int, "env_runners",
@@ -123,6 +138,8 @@ SETTINGS: dict[str, Setting] = {
                 "sync steps envs in turn; async steps each in its own process", short="vector"),
         Setting("sample_timeout_s", positive_number, "env_runners",
                 "seconds to wait for env runners before giving up on a sample"),
+        # 0 for every algorithm, so that algorithms compare on the same CPUs (RLlib's APPO and IMPALA default
+        # to 1 remote learner, which reserves a CPU of its own).
         Setting("num_learners", non_negative_int, "learners", "remote learner actors; 0 learns in the main process",
                 default=0, short="learners", pinned=True),
         # RLlib's default is "auto", which is 1 on a machine without GPUs.
@@ -134,8 +151,23 @@ SETTINGS: dict[str, Setting] = {
                 "how Ray places a trial's bundles across nodes", default="PACK", short="placement", pinned=True),
         Setting("train_batch_size_per_learner", positive_int, "training", "env steps per training iteration",
                 default=4000, short="batch"),
-        Setting("minibatch_size", positive_int, "training", "SGD minibatch size", default=128),
-        Setting("num_epochs", positive_int, "training", "passes over each train batch", default=30),
+        Setting("minibatch_size", positive_int, "training", "SGD minibatch size", default=128,
+                algorithm_defaults=(("APPO", None), ("IMPALA", None))),
+        Setting("num_epochs", positive_int, "training", "passes over each train batch", default=30,
+                algorithm_defaults=(("APPO", 1), ("IMPALA", 1))),
+        Setting("min_time_s_per_iteration", non_negative_number, "reporting",
+                "an iteration lasts at least this long (RLlib: none for PPO, 10 s for APPO and IMPALA)",
+                algorithm_defaults=(("APPO", 10), ("IMPALA", 10))),
+        # APPO's and IMPALA's own: they sample while they learn.
+        Setting("broadcast_interval", positive_int, "training",
+                "learner updates between weight broadcasts to the env runners", algorithms=ASYNC),
+        Setting("num_aggregator_actors_per_learner", non_negative_int, "learners",
+                "actors that batch episodes for each learner; 0 batches in the main process",
+                short="aggregators", algorithms=ASYNC),
+        Setting("circular_buffer_num_batches", positive_int, "training",
+                "train batches APPO's circular buffer holds", algorithms=("APPO",)),
+        Setting("circular_buffer_iterations_per_batch", positive_int, "training",
+                "times APPO may learn from each batch in its buffer", algorithms=("APPO",)),
         Setting("lr", positive_number, "training", "learning rate"),
         Setting("gamma", fraction, "training", "discount factor"),
         Setting("fcnet_hiddens", layer_sizes, "rl_module", "hidden layer sizes of the policy and value nets"),
@@ -162,9 +194,10 @@ DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS.values() if s.pi
 holds where its point does not say."""
 
 
-def default_of(setting: str) -> Any:
-    """RLlib's default of `setting` as its record holds it; None where the suite does not need it."""
-    default = SETTINGS[setting].default if setting in SETTINGS else UNSET
+def default_of(setting: str, algorithm: str = "PPO") -> Any:
+    """RLlib's default of `setting` for `algorithm` as its record holds it; None where the suite does not
+    need it."""
+    default = SETTINGS[setting].default_for(algorithm) if setting in SETTINGS else UNSET
     return None if default is UNSET else default
 
 

@@ -40,7 +40,7 @@ from scaling_study.core.tracking_spec import parse_tracking
 TOP_LEVEL_KEYS = (
     "name", "description", "env", "search_space", "fixed", "repeats", "stop", "warmup_iterations",
     "max_concurrent_trials", "num_cpus", "trial_timeout_s", "seed", "prune", "tracking",
-    "retries",
+    "retries", "algorithm",
 )
 ENV_KEYS = ("id", "import", "config", "step_cost")
 
@@ -170,6 +170,11 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
     if len(autos) > 1:
         raise SpecError(f"{source}: search_space.{autos[1]}: 'auto' on one setting at a time (also on {autos[0]}); "
                         f"expected a list of values for one of them")
+    if "algorithm" in raw:  # `algorithm: APPO` at the top: the same as under fixed
+        if "algorithm" in fixed or "algorithm" in swept:
+            raise SpecError(f"{source}: algorithm: also set under fixed or search_space; keep one")
+        _check_value("algorithm", raw["algorithm"], source, "algorithm")
+        fixed["algorithm"] = _normalise("algorithm", raw["algorithm"])
     if env_step_cost is not None:
         if "step_cost" in fixed or "step_cost" in swept:
             raise SpecError(f"{source}: env.step_cost: also set under fixed or search_space; keep one")
@@ -193,7 +198,24 @@ def parse_spec(raw: Any, source: str = "<memory>") -> ExperimentSpec:
         prune=_checked(raw, "prune", False, lambda v: None if isinstance(v, bool) else "true or false", source),
     )
     _check_warmup_leaves_iterations(spec)
+    _check_algorithm_settings(spec)
     return spec
+
+
+def _check_algorithm_settings(spec: ExperimentSpec) -> None:
+    """A setting of one algorithm's (APPO's buffer) in a study that never runs it is a mistake; in a sweep
+    over algorithms it applies to the trials of those that take it (config_calls leaves it out of the rest)."""
+    points = spec.search_space if isinstance(spec.search_space, list) else [spec.search_space]
+    for point in points:
+        given = {**spec.fixed, **point}
+        runs = given.get("algorithm", DEFAULTS["algorithm"])
+        runs = set(runs) if isinstance(runs, list) else {runs}
+        for name in given:
+            takes = SETTINGS[name].algorithms
+            if not runs & set(takes):
+                where = "fixed" if name in spec.fixed else "search_space"
+                raise SpecError(f"{spec.source}: {where}.{name}: a setting of {' and '.join(takes)} only, and this "
+                                f"study runs {', '.join(sorted(runs))}; expected algorithm: {takes[0]} (or drop it)")
 
 
 def _parse_repeats(repeats: Any, prune: bool, source: str) -> dict[str, Any]:
@@ -366,7 +388,7 @@ def _check_value(name: str, value: Any, source: str, key_path: str) -> None:
 
 
 def _normalise(name: str, value: Any) -> Any:
-    if name == "placement_strategy":
+    if name in ("placement_strategy", "algorithm"):
         return value.upper()
     if name == "gym_env_vectorize_mode":
         return value.lower()

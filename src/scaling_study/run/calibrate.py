@@ -130,10 +130,10 @@ def bare_runner_sample(params: dict[str, Any], vector_steps: int,
     import torch
     from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
 
-    from scaling_study.run import envs, ppo
+    from scaling_study.run import algorithm_config, envs
 
     envs.register()
-    config = ppo.build_config({**params, "num_env_runners": 0})
+    config = algorithm_config.build_config({**params, "num_env_runners": 0})
     runner = SingleAgentEnvRunner(config=config)
     num_envs = config.num_envs_per_env_runner
     found = []

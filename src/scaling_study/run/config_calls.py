@@ -1,9 +1,10 @@
-"""Where an experiment file's settings become RLlib calls: one trial's params -> the chained
-`PPOConfig()` method calls, as data.
+"""Where an experiment file's settings become RLlib calls: one trial's params -> its algorithm's config
+class (PPOConfig, APPOConfig, IMPALAConfig) and the chained method calls on it, as data.
 
-`ppo.build_config` applies these calls to a real PPOConfig; `scaling-study validate --show-config`
-prints them as copyable Python. Both read this one list, so what is shown is what a trial builds.
-Pure: importing it never imports Ray (RLlib objects are named by `Name` and resolved in ppo.py).
+`algorithm_config.build_config` applies these calls to a real config; `scaling-study validate
+--show-config` prints them as copyable Python. Both read this one list, so what is shown is what a trial
+builds. Pure: importing it never imports Ray (RLlib objects are named by `Name` and resolved in
+algorithm_config.py).
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ import pprint
 from dataclasses import dataclass
 from typing import Any
 
-from scaling_study.core.settings import SETTINGS
+from scaling_study.core.settings import SETTINGS, default_of
 from scaling_study.run import envs
 
 # Settings go to the AlgorithmConfig method their `section` names, in this order.
-CONFIG_SECTIONS = ("env_runners", "learners", "resources", "training", "fault_tolerance")
-# Settings applied by a call of their own below (name -> their section): an RLModule model config, the
-# env creator's config.
-APPLIED_APART = {"fcnet_hiddens": "rl_module", "step_cost": "env"}
+CONFIG_SECTIONS = ("env_runners", "learners", "resources", "training", "reporting", "fault_tolerance")
+# Settings applied apart (name -> their section): the algorithm picks the config class, then an RLModule
+# model config and the env creator's config have calls of their own below.
+APPLIED_APART = {"algorithm": "algorithm", "fcnet_hiddens": "rl_module", "step_cost": "env"}
+CONFIG_CLASSES = {"PPO": ("ray.rllib.algorithms.ppo", "PPOConfig"),
+                  "APPO": ("ray.rllib.algorithms.appo", "APPOConfig"),
+                  "IMPALA": ("ray.rllib.algorithms.impala", "IMPALAConfig")}
+"""algorithm -> (module, config class) of RLlib 2.60."""
 
 
 class UnappliedSetting(ValueError):
@@ -57,9 +62,21 @@ def env_config(params: dict[str, Any]) -> dict[str, Any]:
             "imports": params.get("env_imports") or []}
 
 
+def algorithm_of(params: dict[str, Any]) -> str:
+    """The trial's algorithm in RLlib's spelling (PPO where params do not say)."""
+    return str(params.get("algorithm") or default_of("algorithm")).upper()
+
+
+def config_class(params: dict[str, Any]) -> str:
+    """The name of the trial's config class, e.g. 'APPOConfig'."""
+    return CONFIG_CLASSES[algorithm_of(params)][1]
+
+
 def config_calls(params: dict[str, Any]) -> list[Call]:
-    """The PPOConfig calls of one trial, in order; settings not in `params` keep RLlib's defaults."""
+    """The config calls of one trial, in order; settings not in `params` keep RLlib's defaults, and a
+    setting its algorithm does not take (APPO's buffer in a PPO trial of a sweep over both) is left out."""
     check_sections()
+    algorithm = algorithm_of(params)
     calls = [
         Call("framework", {"framework": "torch"}),
         Call("environment", {"env": envs.ENV_NAME, "env_config": env_config(params)}),
@@ -67,7 +84,8 @@ def config_calls(params: dict[str, Any]) -> list[Call]:
         Call("debugging", {"seed": params.get("seed", 0)}),
     ]
     for section in CONFIG_SECTIONS:
-        values = {k: v for k, v in params.items() if k in SETTINGS and SETTINGS[k].section == section}
+        values = {k: v for k, v in params.items()
+                  if k in SETTINGS and SETTINGS[k].section == section and algorithm in SETTINGS[k].algorithms}
         if values:
             calls.append(Call(section, values))
     if "fcnet_hiddens" in params:
@@ -78,20 +96,20 @@ def config_calls(params: dict[str, Any]) -> list[Call]:
     return calls
 
 
-# What a script needs to run the printed config: the imports, and the env registered under its name.
-PREAMBLE = """from ray.rllib.algorithms.ppo import PPOConfig
-from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+def preamble(algorithms: list[str] | tuple[str, ...] = ("PPO",)) -> str:
+    """What a script needs to run the printed configs: the imports, and the env registered under its name."""
+    imports = [f"from {CONFIG_CLASSES[a][0]} import {CONFIG_CLASSES[a][1]}" for a in CONFIG_CLASSES if a in algorithms]
+    return "\n".join([*imports, "from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig", "",
+                      "from scaling_study.run import envs",
+                      "from scaling_study.run.algorithm_config import one_hot_observations",
+                      "from scaling_study.run.metrics import PerIterationTimers", "",
+                      "envs.register()  # the env creator, under the name below"])
 
-from scaling_study.run import envs
-from scaling_study.run.metrics import PerIterationTimers
-from scaling_study.run.ppo import one_hot_observations
 
-envs.register()  # the env creator, under the name below"""
-
-
-def as_python(calls: list[Call], variable: str = "config") -> str:
-    """`config = (PPOConfig().framework("torch")...)` as source code, one call a line."""
-    lines = [f"{variable} = (", "    PPOConfig()"]
+def as_python(params: dict[str, Any], variable: str = "config") -> str:
+    """`config = (PPOConfig().framework("torch")...)` for one trial's params, as source code, one call a line."""
+    calls = config_calls(params)
+    lines = [f"{variable} = (", f"    {config_class(params)}()"]
     for call in calls:
         arguments = ", ".join(f"{key}={_literal(value)}" for key, value in call.kwargs.items())
         lines.append(f"    .{call.method}({arguments})")

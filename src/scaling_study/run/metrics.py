@@ -1,8 +1,10 @@
 """Per-iteration wall-clock truths for every result row: fills the `ScalingRow` of `rows.py`.
 
 RLlib's `timers/*` are exponential moving averages (coefficient 0.01), so the first iteration dominates
-them for a long time. `PerIterationTimers` registers the same three phase timers with a window of one
-before RLlib first uses them, so each iteration's result holds that iteration's own phase times.
+them for a long time. `PerIterationTimers` registers the same three phase timers as sums before RLlib
+first uses them (RLlib 2.60 clears a sum each time it reports), so each iteration's result holds that
+iteration's own phase times: PPO times each phase once an iteration, APPO and IMPALA once per
+training_step, many times an iteration.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from scaling_study.core.rows import ScalingRow
 class PerIterationTimers(RLlibCallback):
     def on_algorithm_init(self, *, algorithm, metrics_logger=None, **kwargs) -> None:
         for phase in phase_table.TIMED:
-            # Creates the stats entry only; RLlib's later `log_time` calls reuse its window.
-            algorithm.metrics.log_time((TIMERS, phase.rllib_timer), reduce="mean", window=1)
+            for timer in phase.timers:
+                # Creates the stats entry only; RLlib's later `log_time` calls reuse its reduction.
+                algorithm.metrics.log_time((TIMERS, timer), reduce="sum")
 
 
 def lifetime_env_steps(result: dict[str, Any]) -> int:
@@ -49,7 +52,7 @@ def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **t
         env_steps = int(result.get(ENV_RUNNER_RESULTS, {}).get(NUM_ENV_STEPS_SAMPLED, 0))
     iter_s = float(result["time_this_iter_s"])
     timers = result.get(TIMERS, {})
-    phases = {phase.column: _seconds(timers.get(phase.rllib_timer)) for phase in phase_table.TIMED}
+    phases = {phase.column: _first_number(timers, phase.timers) for phase in phase_table.TIMED}
     return ScalingRow(
         env_steps=env_steps,
         iter_s=iter_s,
@@ -57,6 +60,15 @@ def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **t
         **phases,
         **trial_facts,
     ).to_dict()
+
+
+def _first_number(timers: dict[str, Any], keys: tuple[str, ...]) -> float:
+    """The first of `keys` that `timers` holds a number for (an algorithm fills one of them), else NaN."""
+    for key in keys:
+        value = _seconds(timers.get(key))
+        if not math.isnan(value):
+            return value
+    return math.nan
 
 
 def _seconds(value: Any) -> float:

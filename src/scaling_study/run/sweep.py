@@ -45,12 +45,12 @@ def param_space(params: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def resources_for(config: dict[str, Any]):
-    """The trial's placement group, as RLlib itself would request it for this PPO config."""
-    from ray.rllib.algorithms.ppo import PPO
+    """The trial's placement group, as RLlib itself would request it for this config (its algorithm's own
+    default_resource_request: in RLlib 2.60 PPO, APPO and IMPALA all keep Algorithm's)."""
+    from scaling_study.run import algorithm_config
 
-    from scaling_study.run import ppo
-
-    return PPO.default_resource_request(ppo.build_config(config))
+    built = algorithm_config.build_config(config)
+    return built.algo_class.default_resource_request(built)
 
 
 def experiment_dir(options: SweepOptions, spec: ExperimentSpec) -> Path:
@@ -89,19 +89,19 @@ def check_envs(spec: ExperimentSpec, node_cpus: float, cores: int | None = None)
 
 
 def check_configs(spec: ExperimentSpec, node_cpus: float, cores: int) -> None:
-    """The envs, then every grid point's PPO config as RLlib validates it, before Ray starts: Tune would
+    """The envs, then every grid point's config as RLlib validates it, before Ray starts: Tune would
     validate a point only on reaching it, and a refusal then ends the sweep mid-way in a traceback."""
     import logging
 
-    from scaling_study.run import ppo
+    from scaling_study.run import algorithm_config
 
     check_envs(spec, node_cpus, cores)
     points = {params["point"]: params for params in trial_params(spec, node_cpus, cores)}
-    logging.disable(logging.WARNING)  # RLlib's notice that PPO runs on the new API stack
+    logging.disable(logging.WARNING)  # RLlib's notice that the algorithm runs on the new API stack
     try:
         for label, params in points.items():
             try:
-                ppo.build_config(params).validate()
+                algorithm_config.build_config(params).validate()
             except Exception as err:
                 raise SpecError(f"{spec.source}: {label}: RLlib refuses this configuration: {_one_line(err)}") from None
     finally:
@@ -257,18 +257,19 @@ def quiet_tune(verbose: bool) -> None:
 
 def write_suite_files(exp_dir: Path, spec: ExperimentSpec, params: list[dict[str, Any]], info, resume: bool,
                       argv: list[str] | None, concurrency, recalibrate: bool = False) -> None:
-    """provenance.json (kept from the first run when resuming), configs.json (each point's PPOConfig as
+    """provenance.json (kept from the first run when resuming), configs.json (each point's config as
     copyable Python) and calibration.json (measured once per machine, env and versions:
     calibration_cache.py)."""
     from scaling_study.run import calibration_cache, provenance
-    from scaling_study.run.config_calls import PREAMBLE, as_python, config_calls, env_config
+    from scaling_study.run.config_calls import algorithm_of, as_python, env_config, preamble
 
     if not resume or not (exp_dir / layout.PROVENANCE).exists():
         record = provenance.collect(spec.to_dict(), info.to_dict(), argv, concurrency.to_dict())
         layout.write_json(exp_dir / layout.PROVENANCE, record)
     if not resume or not (exp_dir / layout.CONFIGS).exists():
-        chains = {p["point"]: as_python(config_calls(p)) for p in params if p["repeat"] == 0}
-        layout.write_json(exp_dir / layout.CONFIGS, {"preamble": PREAMBLE, "points": chains})
+        chains = {p["point"]: as_python(p) for p in params if p["repeat"] == 0}
+        algorithms = sorted({algorithm_of(p) for p in params})
+        layout.write_json(exp_dir / layout.CONFIGS, {"preamble": preamble(algorithms), "points": chains})
     if not (exp_dir / layout.CALIBRATION).exists():
         layout.write_json(exp_dir / layout.CALIBRATION,
                               calibration_cache.calibration(env_config(params[0]), params, recalibrate))

@@ -1,4 +1,4 @@
-"""One Tune trial: build PPO from plain params, time the build, train, and report honest metrics."""
+"""One Tune trial: build the algorithm (PPO, APPO, IMPALA) from plain params, time the build, train, and report honest metrics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from scaling_study.core.cores import granted_cores
 from scaling_study.core.resources import cpus_needed
 from scaling_study.core.rows import GROUP
 from scaling_study.core.stats import relative_ci
-from scaling_study.run import envs, ppo
+from scaling_study.run import algorithm_config, envs
+from scaling_study.run.config_calls import algorithm_of
 from scaling_study.run.deadline import Deadline, TrialTimeout
 from scaling_study.run.metrics import lifetime_env_steps, scaling_metrics
 
@@ -40,12 +41,12 @@ def run_trial(params: dict[str, Any]) -> None:
     os.environ.setdefault("TUNE_FUNCTION_THREAD_TIMEOUT_S", "60")
     warm = _trials_in_this_process > 0
     _trials_in_this_process += 1
-    _import_rllib_and_torch()
+    _import_rllib_and_torch(algorithm_of(params))
     # A cold process started for this trial: its start and imports count; a warm one: only what is left.
     trial_started_at = time.time()  # ready to build: what came before is startup_s
     startup_s = trial_started_at - (called_at if warm else _process_started_at())
     envs.register()
-    config = ppo.build_config(params)
+    config = algorithm_config.build_config(params)
     deadline = Deadline(params.get("trial_timeout_s"))
     build_start = time.perf_counter()
     algo = deadline.run("building the algorithm", config.build_algo)
@@ -96,13 +97,27 @@ def run_trial(params: dict[str, Any]) -> None:
             algo.stop()
 
 
-def _import_rllib_and_torch() -> None:
-    """Import what building PPO needs before the build is timed, so setup_s is the build alone and a
-    cold trial's setup_s compares with a warm one's."""
+# The modules building each algorithm imports (its config, its torch RLModule and Learner).
+ALGORITHM_MODULES = {
+    "PPO": ("ray.rllib.algorithms.ppo", "ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module",
+            "ray.rllib.algorithms.ppo.torch.ppo_torch_learner"),
+    "APPO": ("ray.rllib.algorithms.appo", "ray.rllib.algorithms.appo.torch.default_appo_torch_rl_module",
+             "ray.rllib.algorithms.appo.torch.appo_torch_learner"),
+    "IMPALA": ("ray.rllib.algorithms.impala", "ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module",
+               "ray.rllib.algorithms.impala.torch.impala_torch_learner"),
+}
+
+
+def _import_rllib_and_torch(algorithm: str) -> None:
+    """Import what building `algorithm` needs before the build is timed, so setup_s is the build alone
+    and a cold trial's setup_s compares with a warm one's."""
+    import importlib
+
     import torch  # noqa: F401
     import torch._inductor.config  # noqa: F401  RLlib's torch learner reads it: 1.3 s of the first build
-    from ray.rllib.algorithms import ppo as _  # noqa: F401
-    from ray.rllib.algorithms.ppo.torch import default_ppo_torch_rl_module, ppo_torch_learner  # noqa: F401
+
+    for module in ALGORITHM_MODULES[algorithm]:
+        importlib.import_module(module)
 
 
 def _process_started_at() -> float:
