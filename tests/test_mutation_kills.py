@@ -659,3 +659,22 @@ def test_leave_one_out_fits_on_every_other_point():
 def test_fit_line_of_a_yes_no_regressor():
     # x_fit_line__mutmut_3, 5: x given as booleans is 0 and 1: y = 1 + 2x exactly
     assert model.fit_line([False, True, True], [1.0, 3.0, 3.0]) == (pytest.approx(1.0), pytest.approx(2.0))
+
+
+def test_no_affinity_call_means_no_affinity_limit(monkeypatch):
+    # x__default_affinity__mutmut_6, 10: where os has no sched_getaffinity (macOS), there is no affinity to
+    # count: None, not an AttributeError nor a call of None
+    import os
+
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert cores._default_affinity() is None
+
+
+def test_a_machine_that_cannot_count_its_cores_has_one(tmp_path, monkeypatch):
+    # x_granted_cores__mutmut_13: os.cpu_count() is None where the count cannot be determined; the machine
+    # then counts as 1 core, and an affinity of 1 does not limit it
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    found = granted_cores(tmp_path, affinity=lambda: 1, environ={})
+    assert (found.machine, found.granted, found.limit) == (1, 1, None)
