@@ -1,4 +1,4 @@
-"""Tests written to kill the mutants `make mutate` found alive in the pure core (RELIABILITY.md section 7):
+"""Tests written to kill the mutants `make mutate` found alive in the pure core (RELIABILITY.md section 9):
 each states an answer worked out by hand, not read from the code under test."""
 
 from __future__ import annotations
