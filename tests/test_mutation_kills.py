@@ -1,4 +1,4 @@
-"""Tests written to kill the mutants `make mutate` found alive in the pure core (RELIABILITY.md section 7):
+"""Tests written to kill the mutants `make mutate` found alive in the pure core (RELIABILITY.md section 9):
 each states an answer worked out by hand, not read from the code under test."""
 
 from __future__ import annotations
@@ -420,3 +420,261 @@ def test_a_ledger_listing_one_trial_twice_keeps_the_first_and_says_so():
     assert ledger.warnings == [f"{LEDGER.name}: trial_index 0 twice: kept the first (a), not b",
                                f"{LEDGER.name}: skipped 1 damaged line(s) (line(s) 2: cut short, or without a "
                                f"trial_index or trial_dir)"]
+
+
+# ================================================================ issue 25: survivors of the run at ae45e24
+# Each test below names the survivors it was written against (mutmut's names, without the module prefix).
+
+# ---------------------------------------------------------------- settings
+
+
+def test_default_of_by_hand():
+    # x_default_of__mutmut_1..7. RLlib's PPO default num_epochs is 30 and placement_strategy "PACK" (their
+    # Setting records); lr has a record without a default (UNSET), which reads as None, as does a name
+    # that is no setting of ours at all.
+    assert settings.default_of("num_epochs") == 30
+    assert settings.default_of("placement_strategy") == "PACK"
+    assert settings.default_of("lr") is None
+    assert settings.default_of("no_such_setting") is None
+
+
+def test_short_name_by_hand():
+    # x_short_name__mutmut_1..3
+    assert settings.short_name("num_envs_per_env_runner") == "envs"
+    assert settings.short_name("no_such_setting") == "no_such_setting"
+
+
+def test_short_pairs_by_hand():
+    # x_short_pairs__mutmut_2, 3, 5, 6, 10, 12: the docstring's own example, split at ", " then at "="
+    assert settings.short_pairs("num_env_runners=2, num_envs_per_env_runner=4") == [("runners", "2"), ("envs", "4")]
+    # no label: no pairs (not one pair named after the placeholder)
+    assert settings.short_pairs("") == [] and settings.short_pairs(None) == []
+    # x_short_pairs__mutmut_9: a setting's name has no "=", so the first "=" ends it; the value keeps the rest
+    assert settings.short_pairs("note=a=b") == [("note", "a=b")]
+
+
+def test_resolve_says_which_setting_has_no_default():
+    # x_resolve__mutmut_4: the KeyError names the setting (lr has no default in its record)
+    with pytest.raises(KeyError, match="lr has no default in its Setting record"):
+        settings.resolve({"lr": 0.1}, ("lr",))
+
+
+def test_display_value_by_hand():
+    # x_display_value__mutmut_1..7: the docstring's two examples
+    assert settings.display_value({"seconds": 0.002, "mode": "sleep"}) == "0.002/sleep"
+    assert settings.display_value([32, 32]) == "32x32"
+    assert settings.display_value((64,)) == "64"
+
+
+# ---------------------------------------------------------------- tune_files and layout
+
+
+def test_result_lines_name_every_unreadable_line(tmp_path):
+    # x_read_result_lines__mutmut_26: lines 2 and 4 of 5 garbled (not the last): both named, comma-separated
+    from scaling_study.core.tune_files import read_result_lines
+
+    trial = tmp_path / "trial_y"
+    trial.mkdir()
+    (trial / "result.json").write_text('{"a": 1}\n{"a"\n{"a": 3}\n{"a": 4\n{"a": 5}\n')
+    rows, warnings = read_result_lines(trial / "result.json")
+    assert rows == [{"a": 1}, {"a": 3}, {"a": 5}]
+    assert warnings == ["trial_y: result.json has an unreadable line(s) 2, 4 (truncated?); kept the 3 good row(s)"]
+
+
+def test_read_trial_keeps_the_directory_it_read(tmp_path):
+    # x_read_trial__mutmut_25
+    from scaling_study.core.tune_files import read_trial
+
+    (tmp_path / "trial_z").mkdir()
+    (tmp_path / "trial_z" / "params.json").write_text('{"lr": 0.1}')
+    files = read_trial(tmp_path / "trial_z")
+    assert (files.name, files.path, files.params) == ("trial_z", tmp_path / "trial_z", {"lr": 0.1})
+
+
+def test_suite_json_files_read_back_what_they_hold(tmp_path):
+    # x_read_explored__mutmut_1, x_read_seeded__mutmut_1, x_read_configs__mutmut_1: a file holding an
+    # object reads as that object; no file reads as {}
+    from scaling_study.core import layout
+
+    assert layout.read_explored(tmp_path) == layout.read_seeded(tmp_path) == layout.read_configs(tmp_path) == {}
+    (tmp_path / layout.SUITE_DIR).mkdir(parents=True)
+    (tmp_path / layout.EXPLORED).write_text('{"runners": {"tried": [1, 2]}}')
+    (tmp_path / layout.SEEDED).write_text('{"p": {"seeds": 3, "why": "narrow"}}')
+    (tmp_path / layout.CONFIGS).write_text('{"preamble": "import x", "points": {}}')
+    assert layout.read_explored(tmp_path) == {"runners": {"tried": [1, 2]}}
+    assert layout.read_seeded(tmp_path) == {"p": {"seeds": 3, "why": "narrow"}}
+    assert layout.read_configs(tmp_path) == {"preamble": "import x", "points": {}}
+
+
+def test_a_blank_line_in_the_ledger_does_not_end_it():
+    # x_parse_ledger__mutmut_8: line 2 blank, line 3 trial 1: both trials kept, nothing damaged
+    from scaling_study.core.layout import parse_ledger
+
+    ledger = parse_ledger('{"trial_index": 0, "trial_dir": "a"}\n\n{"trial_index": 1, "trial_dir": "b"}\n')
+    assert {i: e["trial_dir"] for i, e in ledger.by_index.items()} == {0: "a", 1: "b"}
+    assert ledger.warnings == []
+
+
+# ---------------------------------------------------------------- cores
+
+
+def test_own_cgroups_of_a_line_with_a_controller_and_no_path(tmp_path):
+    # x__own_cgroups__mutmut_24: "2:cpu:" names the cpu controller with an empty path (not cgroup v2's "")
+    write(tmp_path, "proc/self/cgroup", "2:cpu,cpuacct:\n")
+    assert cores._own_cgroups(tmp_path) == {"cpu": "", "cpuacct": ""}
+
+
+def test_candidates_keep_the_own_paths_letters(tmp_path):
+    # x__candidates__mutmut_9: only the leading "/" goes: "/Xjob/Xstep" is Xjob/Xstep under the mount
+    assert cores._candidates(tmp_path, "/Xjob/Xstep") == [tmp_path / "Xjob/Xstep", tmp_path / "Xjob", tmp_path]
+
+
+def test_granted_cores_reads_the_root_of_this_machine_by_default():
+    # x_granted_cores__mutmut_1: the default root is "/", so the default call is the call on "/". (It tells
+    # the two apart only where / holds a cgroup limit file, as the 2-core machine's cgroup v1 cpuset does.)
+    assert granted_cores() == granted_cores("/")
+
+
+# ---------------------------------------------------------------- stats: a missing value (None) is NaN
+# pandas holds a column with a missing value as objects (None); each function reads it as NaN, as a
+# float array would hold it, and so drops or propagates it like any NaN.
+
+
+def test_median_and_cv_drop_a_missing_value():
+    # x_median_ci__mutmut_4, 6; x_coefficient_of_variation__mutmut_3, 5
+    median, low, high = stats.median_ci([5.0, None])
+    assert median == 5.0 and math.isnan(low) and math.isnan(high)  # one value left: no interval
+    # [0.5, 1.5]: std 0.7071 (ddof 1) over a mean of 1, as in test_more_statistics_by_hand
+    assert stats.coefficient_of_variation([0.5, None, 1.5]) == pytest.approx(0.70710678)
+
+
+def test_seed_median_drops_a_missing_value():
+    # x_seed_median_ci__mutmut_5, 7: trials [1] and [3] once None goes: median of medians 2; two trials are
+    # fewer than the 3 an interval needs
+    estimate, low, high = stats.seed_median_ci([[1.0, None], [3.0, None]])
+    assert estimate == 2.0 and math.isnan(low) and math.isnan(high)
+
+
+def test_speedup_efficiency_and_amdahl_propagate_a_missing_value():
+    # x_speedup__mutmut_3, 5; x_efficiency__mutmut_3, 5, 8, 10; x_amdahl_speedup__mutmut_3, 5
+    assert np.array_equal(stats.speedup([2.0, None], 2.0), [1.0, np.nan], equal_nan=True)
+    # 2x on 4 CPUs against 2: efficiency 1; a missing speedup or CPU count: NaN
+    assert np.array_equal(stats.efficiency([2.0, None], [4, 4], 2), [1.0, np.nan], equal_nan=True)
+    assert np.array_equal(stats.efficiency([2.0, 2.0], [4, None], 2), [1.0, np.nan], equal_nan=True)
+    # serial fraction 0.5 on 2x: 1 / (0.5 + 0.5 / 2) = 4/3
+    assert np.array_equal(stats.amdahl_speedup([2, None], 0.5), [4 / 3, np.nan], equal_nan=True)
+
+
+def test_fit_amdahl_drops_a_missing_value():
+    # x_fit_amdahl__mutmut_3, 5, 8, 10: exact Amdahl speedups with s = 0.1 (1, 1/0.55, 1/0.325, 1/0.2125);
+    # a point with a missing n or speedup is no measurement
+    n = [1.0, 2.0, 4.0, 8.0]
+    exact = [1.0, 1 / 0.55, 1 / 0.325, 1 / 0.2125]
+    assert stats.fit_amdahl([*n, None], [*exact, 5.0]).serial_fraction == pytest.approx(0.1)
+    assert stats.fit_amdahl([*n, 16.0], [*exact, None]).serial_fraction == pytest.approx(0.1)
+
+
+def test_phase_shares_without_sampling_times_are_nan():
+    # x_phase_shares__mutmut_10, 12: no sample time known (None): no shares, not a sampling share of 0
+    shares = stats.phase_shares([1.0], [None], [0.5], [0.1])
+    assert all(math.isnan(v) for v in shares.values())
+
+
+def test_a_window_with_a_missing_start_or_end_overlaps_nothing():
+    # x_overlapping_pairs__mutmut_4, 6, 9, 11: window 0 [0, 10] overlaps window 1 [5, 20] by 5 s; with
+    # either of window 1's ends unknown it is no window, so no pair
+    assert stats.overlapping_pairs([0, 5], [10, 20]).tolist() == [[0, 1]]
+    assert stats.overlapping_pairs([0, None], [10, 20]).tolist() == []
+    assert stats.overlapping_pairs([0, 5], [10, None]).tolist() == []
+
+
+# ---------------------------------------------------------------- stats: the bootstrap's arguments
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # scipy's standard error of one resample divides by 0
+def test_median_ci_uses_the_resamples_it_is_given():
+    # x_median_ci__mutmut_30: one resample has one median, so both ends of the interval are it; 9999
+    # resamples of [0, 1] draw [0, 0] and [1, 1] a quarter of the time each, so they span 0..1
+    median, low, high = stats.median_ci([0.0, 1.0], n_resamples=1)
+    assert median == 0.5 and low == high
+    assert stats.median_ci([0.0, 1.0]) == (0.5, 0.0, 1.0)
+
+
+def test_seed_median_ci_resamples_within_each_trial():
+    # x_seed_median_ci__mutmut_35, 37. Five trials of [0, 10, 10]: each trial's median is 10, so the
+    # estimate is 10. A drawn trial's own resample of 3 is [0, 0, x] or [0, 0, 0] (median 0) with
+    # p = 3 (1/3)^2 (2/3) + (1/3)^3 = 7/27; the median of 5 drawn trials is 0 when 3 or more are:
+    # 10 (7/27)^3 (20/27)^2 + 5 (7/27)^4 (20/27) + (7/27)^5 = 0.113 > 0.025, so the interval reaches 0.
+    # (One median over all of a trial's draws, a third of them 0, is 10: the interval would be 10..10.)
+    assert stats.seed_median_ci([[0.0, 10.0, 10.0]] * 5) == (10.0, 0.0, 10.0)
+
+
+def test_seed_median_ci_at_zero_confidence_is_one_point():
+    # x_seed_median_ci__mutmut_40, 42, 45, 57: confidence 0 leaves tails of (1 - 0) / 2 = 50% on each
+    # side: both ends are the 50th percentile of the resampled medians, the same number
+    per_seed = np.random.default_rng(3).normal(100.0, 10.0, size=(6, 8)).round(1).tolist()
+    _, low, high = stats.seed_median_ci(per_seed, confidence=0.0)
+    assert low == high
+
+
+# ---------------------------------------------------------------- model
+
+
+def test_shared_cores_rate_of_no_runners_is_zero():
+    # x_shared_cores_rate__mutmut_19, 20: no runners at the station, no vector steps a second
+    assert model.shared_cores_rate(0, 2, 1e-3, 1e-3) == 0.0
+
+
+def test_on_machine_is_one_node_unless_told():
+    # x_on_machine__mutmut_1
+    s = model.Configuration(runners=2, envs=1, env_step_s=0.0, batch=100, cores=2, nodes=4)
+    assert model.on_machine(s, 8) == model.Configuration(runners=2, envs=1, env_step_s=0.0, batch=100, cores=8,
+                                                         nodes=1.0)
+
+
+def _sampling_only(envs: int, sample_s: float) -> model.TrialPhases:
+    """A point sampling in the main process (no runners, no r), computing nothing itself (env_step_s 0),
+    1000 env steps an iteration and no time outside sampling."""
+    return model.TrialPhases(model.Configuration(runners=0, envs=envs, env_step_s=0.0, batch=1000),
+                             sample_s, 0.0, 0.0, 0.0)
+
+
+def test_a_falling_per_env_cost_is_clipped_at_zero():
+    # x_fit_sampling__mutmut_31. 1 env: 1000 vector steps in 2 s, 2 ms each; 2 envs: 500 in 0.75 s, 1.5 ms
+    # each. a + b = 2 ms and a + 2b = 1.5 ms would need b = -0.5 ms; b >= 0 holds it at 0, and a alone
+    # then fits the log errors best at the geometric mean of 2 and 1.5 ms: sqrt(3) ms.
+    fitted = model.fit_sampling([_sampling_only(1, 2.0), _sampling_only(2, 0.75)])
+    assert fitted["b"] == pytest.approx(0.0, abs=1e-12)
+    assert fitted["a"] == pytest.approx(math.sqrt(3) * 1e-3, rel=1e-6)
+
+
+def test_leave_one_out_fits_on_every_other_point():
+    # x_leave_one_out__mutmut_6. a = b = 1 ms: 1000 / e vector steps of (1 + e) ms each; throughput is
+    # 1000 / sample_s: e = 1: 2 s, 500/s; e = 2: 1.5 s, 666.7/s; e = 4: 1.25 s, 800/s. Any two of the points
+    # differ in envs, so a and b are fitted from them exactly; from one point alone b could not be.
+    points = [_sampling_only(1, 2.0), _sampling_only(2, 1.5), _sampling_only(4, 1.25)]
+    np.testing.assert_allclose(model.leave_one_out(points), [500.0, 2000 / 3, 800.0], rtol=1e-6)
+
+
+def test_fit_line_of_a_yes_no_regressor():
+    # x_fit_line__mutmut_3, 5: x given as booleans is 0 and 1: y = 1 + 2x exactly
+    assert model.fit_line([False, True, True], [1.0, 3.0, 3.0]) == (pytest.approx(1.0), pytest.approx(2.0))
+
+
+def test_no_affinity_call_means_no_affinity_limit(monkeypatch):
+    # x__default_affinity__mutmut_6, 10: where os has no sched_getaffinity (macOS), there is no affinity to
+    # count: None, not an AttributeError nor a call of None
+    import os
+
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert cores._default_affinity() is None
+
+
+def test_a_machine_that_cannot_count_its_cores_has_one(tmp_path, monkeypatch):
+    # x_granted_cores__mutmut_13: os.cpu_count() is None where the count cannot be determined; the machine
+    # then counts as 1 core, and an affinity of 1 does not limit it
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    found = granted_cores(tmp_path, affinity=lambda: 1, environ={})
+    assert (found.machine, found.granted, found.limit) == (1, 1, None)
