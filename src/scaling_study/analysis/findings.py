@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from scaling_study.core import phases, stats
+from scaling_study.core.settings import ASYNC
 
 from .effects import setting_effects
 from .load import Experiment
@@ -99,15 +100,36 @@ def bottleneck_sentence(fastest: pd.Series, fit: stats.AmdahlFit, ceiling: float
                     f"{fit.serial_fraction:.0%} of the work does not spread over CPUs: at most {ceiling:,.0f} env "
                     f"steps/s however many env runners.")
         return "Phase times are unavailable (no scaling/* metrics) and the Amdahl fit gives no ceiling."
+    where = f"at the fastest point ({fastest['point']})"
+    if fastest.get("algorithm", "PPO") in ASYNC:
+        return learner_sentence(fastest, where)
     top = max(shares, key=shares.get)
     gain = stats.max_gain_if_free(shares["sample"])
-    where = f"at the fastest point ({fastest['point']})"
     if top == "sample":
         return (f"Sampling takes {shares['sample']:.0%} of each iteration {where}: sampling is the bottleneck; "
                 f"faster sampling could give at most {gain:.1f}x (if it were free), through more envs per runner, "
                 f"or more env runners where cores are to spare.")
     return (f"{phases.BY_KEY[top].words.capitalize()} takes {shares[top]:.0%} of each iteration {where}: "
             f"more env runners can give at most {gain:.1f}x more.")
+
+
+LEARNER_STARVED = 0.5
+"""An asynchronous learner that waits more than half its time for samples is starved: sampling limits."""
+
+
+def learner_sentence(fastest: pd.Series, where: str) -> str:
+    """The bottleneck of an algorithm that samples while it learns (APPO, IMPALA): which side waits."""
+    wait, trained = fastest.get("learner_wait_share", np.nan), fastest.get("trained_env_steps_per_s", np.nan)
+    rates = (f"its env runners sampled {fastest['env_steps_per_s']:,.0f} env steps/s and its learner trained on "
+             f"{trained:,.0f}")
+    if not np.isfinite(wait):
+        return f"{fastest['algorithm']} {where}: {rates}; RLlib gave no learner timers, so which side waits is unknown."
+    if wait > LEARNER_STARVED:
+        return (f"{fastest['algorithm']} {where}: the learner waited {wait:.0%} of its time for samples, so sampling "
+                f"is the bottleneck ({rates}): more env runners or envs per runner where cores are to spare.")
+    return (f"{fastest['algorithm']} {where}: the learner was busy {1 - wait:.0%} of its time and waited "
+            f"{wait:.0%} for samples, so learning is the bottleneck ({rates}): more env runners will not help; "
+            f"a faster or remote learner (num_learners) could.")
 
 
 def trial_label(trial: pd.Series) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 from scaling_study.core import layout, rows
 from scaling_study.core.resources import cpus_needed
 from scaling_study.core.sampling_model import envs_waiting_at_once, sampler_key
-from scaling_study.core.settings import ALIASES, default_of, display_value, names_of, resolve
+from scaling_study.core.settings import ALGORITHMS, ALIASES, default_of, display_value, names_of, resolve
 from scaling_study.core.spec import EXPLORE_PARAMS
 from scaling_study.core.tune_files import (
     TrialFiles,
@@ -49,6 +49,11 @@ ROW_KEYS = {
     "rllib_env_steps": ["env_runners/num_env_steps_sampled", "num_env_steps_sampled_this_iter"],
     "episode_return": ["env_runners/episode_return_mean", "env_runners/episode_reward_mean",
                        "episode_reward_mean"],
+    # env steps the learner trained on, since the start (differenced per trial below)
+    "rllib_trained_lifetime": ["learners/__all_modules__/num_env_steps_trained_lifetime"],
+    # APPO's and IMPALA's learner thread: seconds per update waiting for a batch, and updating
+    "rllib_learner_wait": ["learners/__all_modules__/learner_thread_in_queue_wait_timer"],
+    "rllib_learner_update": ["learners/__all_modules__/learner_thread_update_timer"],
     # env runners RLlib restarted after they died, so far in the trial (restart_failed_env_runners)
     "rllib_env_runner_restarts": ["fault_tolerance/num_remote_worker_restarts"],
     # s_<field>: every field of the suite's `scaling` group (rows.ScalingRow)
@@ -161,6 +166,7 @@ def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -
         "trial": files.name,
         "trial_id": state.get("trial_id"),
         **resolved,
+        "algorithm": algorithm_of_trial(files.name, params),
         # which bare-runner calibration (calibration.json's sampler_ceilings) is this trial's ceiling
         "sampler_key": sampler_key(resolved["num_envs_per_env_runner"], params.get("gym_env_vectorize_mode"),
                                    params.get("step_cost")),
@@ -179,6 +185,16 @@ def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -
         "retries": (finished or {}).get("retries", 0),
         "retried_after": "; ".join((finished or {}).get("retried_after") or []),
     }
+
+
+def algorithm_of_trial(directory: str, params: dict) -> str:
+    """The trial's algorithm: its params' `algorithm` (this suite's), else the trainable Tune named its
+    directory after (a plain `tune.Tuner("APPO", ...)`: APPO_<env>_<id>), else PPO."""
+    named = params.get("algorithm")
+    if isinstance(named, str) and named.upper() in ALGORITHMS:
+        return named.upper()
+    prefix = directory.split("_", 1)[0].upper()
+    return prefix if prefix in ALGORITHMS else default_of("algorithm")
 
 
 def known_state(state: dict, in_ledger: bool, files: TrialFiles) -> dict:
@@ -241,6 +257,13 @@ def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     it.loc[it["iter_s"] <= 0, "env_steps_per_s"] = np.nan
     it["cpus"] = it["s_cpus"].fillna(it["cpus_reserved"])
     it["env_runner_restarts"] = it["s_env_runner_restarts"].fillna(it["rllib_env_runner_restarts"])
+    # what the learner did: this suite's row, else RLlib's counters (a foreign APPO or IMPALA sweep)
+    trained = it.sort_values("iteration").groupby("trial")["rllib_trained_lifetime"].diff()
+    first = it["iteration"] == it.groupby("trial")["iteration"].transform("min")
+    trained = trained.fillna(it["rllib_trained_lifetime"].where(first))
+    it["trained_env_steps"] = it["s_trained_env_steps"].fillna(trained)
+    thread = it["rllib_learner_wait"] / (it["rllib_learner_wait"] + it["rllib_learner_update"])
+    it["learner_wait_share"] = it["s_learner_wait_share"].fillna(thread)
     for name in ("sample_s", "learn_s", "sync_s", "setup_s", "startup_s", "trial_started_at", "iter_ended_at",
                  "nodes", "node_ids", "relative_ci", "cores"):
         it[name] = it[scaling_column(name)]  # this suite's alone: NaN for foreign directories
@@ -255,7 +278,8 @@ def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     since_start = it["iter_ended_at"] - it["trial_started_at"].groupby(it["trial"]).transform("min")
     it["wall_s"] = since_start.where(it["window_exact"], it["time_total_s"])
     return it.drop(columns=[c for c in it.columns if c.startswith("s_")]
-                   + ["rllib_env_steps", "rllib_env_runner_restarts"])
+                   + ["rllib_env_steps", "rllib_env_runner_restarts", "rllib_trained_lifetime", "rllib_learner_wait",
+                      "rllib_learner_update"])
 
 
 def parse_bool(value) -> bool:

@@ -37,6 +37,16 @@ def shares_per_point(measured: pd.DataFrame) -> pd.DataFrame:
     return shares.rename(columns={p.key: p.share_column for p in phases.PHASES})
 
 
+def learner_per_point(measured: pd.DataFrame) -> pd.DataFrame:
+    """What the learner did at each point, the seed as the unit (median over trials of each trial's
+    median): env steps it trained on per second, and the share of its time it waited for samples."""
+    rate = measured["trained_env_steps"] / measured["iter_s"].where(measured["iter_s"] > 0)
+    frame = pd.DataFrame({"trained_env_steps_per_s": rate, "learner_wait_share": measured["learner_wait_share"],
+                          "point": measured["point"], "trial": measured["trial"]})
+    per_trial = frame.groupby(["point", "trial"])[["trained_env_steps_per_s", "learner_wait_share"]].median()
+    return per_trial.groupby(level="point").median()
+
+
 def phase_seconds(measured: pd.DataFrame) -> pd.DataFrame:
     """Median seconds per iteration of each phase per point, for the stacked bar figure."""
     seconds = phases.with_other_seconds(measured)
@@ -47,7 +57,7 @@ def point_settings(iterations: pd.DataFrame, trials: pd.DataFrame, grid: list[st
     """The settings (a column each) and trial counts that identify each point."""
     analysed = trials[trials["skipped"].isna()]
     settings = analysed.groupby("point").agg(
-        **{setting: (setting, "first") for setting in grid},
+        **{setting: (setting, "first") for setting in dict.fromkeys([*grid, "algorithm"])},
         cpus=("cpus", "max"),
         cores=("cores", "max"),
         sampling_cpus=("sampling_cpus", "first"),
@@ -87,9 +97,9 @@ def add_scaling_columns(summary: pd.DataFrame, steps_per_s_per_core: float | Non
 SUMMARY_COLUMNS = [
     "cpus", "cores", "repeats", "seeds", "env_steps_per_s",
     "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share",
-    "learn_share", "sync_share", "other_share", "setup_s", "cv", "pct_of_limit", "high_cv",
+    "learn_share", "sync_share", "other_share", "trained_env_steps_per_s", "learner_wait_share", "setup_s", "cv", "pct_of_limit", "high_cv",
     "sampling_cpus", "limit_env_steps_per_s", "measured_iterations", "errored_trials", "phases_measured",
-    "baseline", "pruned",
+    "baseline", "pruned", "algorithm",
 ]
 
 
@@ -100,11 +110,12 @@ def build_summary(iterations: pd.DataFrame, trials: pd.DataFrame,
     racing stopped running (they keep what they measured, on fewer seeds)."""
     measured = iterations[~iterations["warmup"]]
     summary = point_settings(iterations, trials, grid).join(
-        [throughput_with_ci(measured), repeat_variation(measured), shares_per_point(measured)])
+        [throughput_with_ci(measured), repeat_variation(measured), shares_per_point(measured),
+         learner_per_point(measured)])
     summary = add_scaling_columns(summary, steps_per_s_per_core)
     summary["pruned"] = summary.index.isin(list(pruned or {}))
     summary = summary.sort_values(["num_env_runners", "num_envs_per_env_runner", "cpus"], kind="stable")
-    return summary.rename_axis("point").reset_index()[["point", *grid, *SUMMARY_COLUMNS]]
+    return summary.rename_axis("point").reset_index()[["point", *grid, *(c for c in SUMMARY_COLUMNS if c not in grid)]]
 
 
 # --- The waterfall: what each layer between the raw env and end-to-end training costs -------------

@@ -27,11 +27,21 @@ class ScalingRow:
     env_steps_per_s: float
     """Throughput, the study's measure: env_steps / iter_s (NaN if iter_s is 0)."""
     sample_s: float
-    """Seconds this iteration spent sampling (RLlib's sampling timer with a window of one)."""
+    """Seconds the main process spent getting samples this iteration (RLlib's sampling timer, summed over
+    the iteration): PPO's whole sampling phase; APPO's and IMPALA's collection of what runners sent."""
     learn_s: float
-    """Seconds this iteration spent in the learner update."""
+    """Seconds this iteration spent in the learner update (summed; APPO and IMPALA hand each batch to a
+    learner thread here, so theirs is the hand-over, not the learning: see learner_wait_share)."""
     sync_s: float
     """Seconds this iteration spent sending weights to the env runners."""
+    trained_env_steps: int
+    """Env steps the learner trained on in this iteration (RLlib's lifetime counter, differenced): PPO's
+    are the ones it sampled; APPO and IMPALA train on what has arrived, and APPO may reuse a batch."""
+    learner_wait_share: float
+    """Share of the learner's time spent waiting for samples: PPO's learner waits out sampling and weight
+    sync, (iter_s - learn_s) / iter_s; APPO's and IMPALA's learner thread reports its own waits and
+    updates (RLlib's learner_thread_in_queue_wait_timer and learner_thread_update_timer: wait / (wait +
+    update)). Near 1: sampling is the bottleneck; near 0: learning is. NaN where RLlib gave no timers."""
     setup_s: float
     """Seconds building the algorithm (actors started, envs made) before the first iteration; RLlib
     and torch are imported before it starts (`startup_s`), so warm and cold trials compare."""

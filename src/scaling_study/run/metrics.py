@@ -13,10 +13,13 @@ import math
 from typing import Any
 
 from ray.rllib.callbacks.callbacks import RLlibCallback
+from ray.rllib.core import ALL_MODULES
 from ray.rllib.utils.metrics import (
     ENV_RUNNER_RESULTS,
+    LEARNER_RESULTS,
     NUM_ENV_STEPS_SAMPLED,
     NUM_ENV_STEPS_SAMPLED_LIFETIME,
+    NUM_ENV_STEPS_TRAINED_LIFETIME,
     TIMERS,
 )
 
@@ -40,7 +43,32 @@ def lifetime_env_steps(result: dict[str, Any]) -> int:
     return int(value)
 
 
-def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **trial_facts: Any) -> dict[str, Any]:
+# The learner thread's own timers in APPO and IMPALA (ray.rllib.algorithms.impala.impala_learner), per update.
+LEARNER_THREAD_WAIT = "learner_thread_in_queue_wait_timer"
+LEARNER_THREAD_UPDATE = "learner_thread_update_timer"
+
+
+def lifetime_trained_steps(result: dict[str, Any]) -> int:
+    """Env steps the learner has trained on since the algorithm was built, as RLlib counts them (0 before
+    its first update)."""
+    learners = result.get(LEARNER_RESULTS, {}).get(ALL_MODULES, {})
+    value = _seconds(learners.get(NUM_ENV_STEPS_TRAINED_LIFETIME))
+    return 0 if math.isnan(value) else int(value)
+
+
+def learner_wait_share(result: dict[str, Any], iter_s: float, learn_s: float) -> float:
+    """The share of the learner's time spent waiting for samples (ScalingRow.learner_wait_share)."""
+    learners = result.get(LEARNER_RESULTS, {}).get(ALL_MODULES, {})
+    wait, update = _seconds(learners.get(LEARNER_THREAD_WAIT)), _seconds(learners.get(LEARNER_THREAD_UPDATE))
+    if not (math.isnan(wait) or math.isnan(update)) and wait + update > 0:
+        return wait / (wait + update)  # an asynchronous learner's thread
+    if iter_s > 0 and not math.isnan(learn_s):
+        return max(0.0, iter_s - learn_s) / iter_s  # PPO: learning waits out the rest of the iteration
+    return math.nan
+
+
+def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, previous_trained_steps: int = 0,
+                    **trial_facts: Any) -> dict[str, Any]:
     """The `scaling` group of one result row, as a plain dict (`ScalingRow`'s fields).
 
     `trial_facts` are the other `ScalingRow` fields, known to the trial rather than measured from the
@@ -58,6 +86,8 @@ def scaling_metrics(result: dict[str, Any], *, previous_lifetime_steps: int, **t
         iter_s=iter_s,
         env_steps_per_s=env_steps / iter_s if iter_s > 0 else math.nan,
         **phases,
+        trained_env_steps=max(0, lifetime_trained_steps(result) - previous_trained_steps),
+        learner_wait_share=learner_wait_share(result, iter_s, phases[phase_table.LEARN.column]),
         **trial_facts,
     ).to_dict()
 

@@ -16,7 +16,7 @@ from scaling_study.core.stats import relative_ci
 from scaling_study.run import algorithm_config, envs
 from scaling_study.run.config_calls import algorithm_of
 from scaling_study.run.deadline import Deadline, TrialTimeout
-from scaling_study.run.metrics import lifetime_env_steps, scaling_metrics
+from scaling_study.run.metrics import lifetime_env_steps, lifetime_trained_steps, scaling_metrics
 
 # Keys the inner Algorithm (itself a Tune Trainable) fills for itself; Tune fills them again for the
 # trial, so they are dropped to keep one truth. `time_this_iter_s` stays: it is the iteration's own
@@ -62,7 +62,7 @@ def run_trial(params: dict[str, Any]) -> None:
         "nodes": len(set(node_ids)),
         "node_ids": node_ids,
     }
-    previous_steps, iteration, stalled, measured = 0, 0, False, []
+    previous_steps, previous_trained, iteration, stalled, measured = 0, 0, 0, False, []
     try:
         while True:
             result = deadline.run(f"iteration {iteration + 1}", algo.train)
@@ -73,6 +73,7 @@ def run_trial(params: dict[str, Any]) -> None:
             scaling = scaling_metrics(
                 result,
                 previous_lifetime_steps=previous_steps,
+                previous_trained_steps=previous_trained,
                 warmup=warmup,
                 iter_ended_at=time.time(),
                 measured_iterations=len(measured) + (not warmup),
@@ -84,7 +85,7 @@ def run_trial(params: dict[str, Any]) -> None:
                 measured.append(scaling["env_steps_per_s"])
                 # The interval so far, for `stop: {precision: p}` (stopping.py) and for the reader.
                 scaling["relative_ci"] = relative_ci(measured)
-            previous_steps = lifetime_env_steps(result)
+            previous_steps, previous_trained = lifetime_env_steps(result), lifetime_trained_steps(result)
             for key in TRAINABLE_KEYS:
                 result.pop(key, None)
             result[GROUP] = scaling
