@@ -65,8 +65,11 @@ def setting_of(trial: pd.Series, params: dict, step_s: float, batch: float, core
 
 
 def observations(experiment: Experiment) -> pd.DataFrame:
-    """A row per trial with measured phases: its point, its model Configuration and its median phase seconds."""
-    measured = experiment.iterations[~experiment.iterations["warmup"]]
+    """A row per PPO trial with measured phases: its point, its model Configuration and its median phase
+    seconds. The iteration model is PPO's (sample, then learn); APPO's and IMPALA's trials overlap the
+    two and are left out of its fit."""
+    ppo = experiment.trials.loc[experiment.trials["algorithm"] == MODELLED_ALGORITHM, "trial"]
+    measured = experiment.iterations[~experiment.iterations["warmup"] & experiment.iterations["trial"].isin(ppo)]
     measured = phases.with_other_seconds(measured)
     per_trial = measured.groupby("trial")[["env_steps", "iter_s", *phases.COLUMNS]].median()
     per_trial = per_trial.dropna()
@@ -78,6 +81,9 @@ def observations(experiment: Experiment) -> pd.DataFrame:
                 for name, trial in trials.iterrows()]
     return per_trial.assign(point=trials["point"], configuration=settings,
                             cpus_per_runner=trials["num_cpus_per_env_runner"].astype(float))
+
+
+MODELLED_ALGORITHM = "PPO"
 
 
 def as_observations(rows: pd.DataFrame) -> list[model.TrialPhases]:
@@ -253,13 +259,17 @@ def model_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]
 def check_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]:
     """The answer section's lines on the model: its leave-one-out error and which point it ranks first,
     then its extrapolation check."""
+    others = sorted(set(summary.get("algorithm", pd.Series(dtype=str)).dropna()) - {MODELLED_ALGORITHM})
+    verb = "samples" if len(others) == 1 else "sample"
+    only = f" (of PPO's points only: the model is PPO's, and {' and '.join(others)} {verb} while learning)" \
+        if others else ""
     if check is None:
-        return ["Model self-check: not done (needs phase times from at least three points).",
+        return [f"Model self-check: not done (needs phase times from at least three points){only}.",
                 check_sentence(None, None)]
-    measured = summary.set_index("point")["env_steps_per_s"]
+    measured = summary.set_index("point")["env_steps_per_s"].reindex(check.predicted.index)
     fastest, named = measured.idxmax(), check.predicted.idxmax()
     agree = "the measured fastest too" if fastest == named else f"but {fastest} was measured fastest"
-    return [f"Model self-check: each point predicted by the iteration model fitted without it is off by "
+    return [f"Model self-check{only}: each point predicted by the iteration model fitted without it is off by "
             f"{check.median_abs_error_pct:.0f}% (median; worst {check.error_pct.abs().max():.0f}%); so predicted, "
             f"{named} is fastest, {agree}.",
             check_sentence(check.extrapolation, len({s.runners for s in check.rows["configuration"]}))]

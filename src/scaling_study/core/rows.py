@@ -35,8 +35,9 @@ class ScalingRow:
     sync_s: float
     """Seconds this iteration spent sending weights to the env runners."""
     trained_env_steps: int
-    """Env steps the learner trained on in this iteration (RLlib's lifetime counter, differenced): PPO's
-    are the ones it sampled; APPO and IMPALA train on what has arrived, and APPO may reuse a batch."""
+    """Env steps the learner trained on in this iteration (RLlib's lifetime counter, differenced). RLlib
+    counts an env step in every minibatch update that uses it (epochs, minibatches, APPO's buffer reuse),
+    so this exceeds env_steps: 5.2x in experiments/algorithms.yaml, for PPO and APPO alike."""
     learner_wait_share: float
     """Share of the learner's time spent waiting for samples: PPO's learner waits out sampling and weight
     sync, (iter_s - learn_s) / iter_s; APPO's and IMPALA's learner thread reports its own waits and
