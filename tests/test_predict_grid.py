@@ -11,7 +11,7 @@ import pytest
 from test_predict import KNOWN, setting, write_experiment
 
 from scaling_study.analysis.extrapolation import NO_RANGE
-from scaling_study.analysis.predict_grid import norm, why_not_predicted
+from scaling_study.analysis.predict_grid import compared, measured_values, norm, why_not_predicted
 from scaling_study.cli import main
 from scaling_study.core import model
 
@@ -109,19 +109,21 @@ def test_two_runner_counts_leave_predictions_beyond_them_without_a_range(files, 
 def test_points_the_model_cannot_speak_for_are_listed_not_guessed(files, tmp_path, capsys):
     lr = tmp_path / "lr.yaml"
     lr.write_text(BIGGER.replace("search_space:\n", "search_space:\n  lr: [0.0003]\n"))
-    code, out, _ = run(capsys, files["known"], "--experiment", lr, "--csv", tmp_path / "lr.csv")
-    assert code == 0
+    code, out, err = run(capsys, files["known"], "--experiment", lr, "--csv", tmp_path / "lr.csv")
+    # nothing could be predicted: the run did not do its job, so it fails and writes nothing
+    assert code == 1 and not (tmp_path / "lr.csv").exists()
+    assert err.strip() == (f"error: none of the 16 grid point(s) of {lr} can be predicted from {files['known']}; "
+                           f"nothing written")
     refused = [line for line in out.splitlines() if line.startswith("not predicted: ")]
     assert len(refused) == 16
     assert refused[0] == ("not predicted: lr=0.0003, num_env_runners=1, num_envs_per_env_runner=1, "
                           "gym_env_vectorize_mode=sync: lr=0.0003: the model has no term for lr (measured: "
                           "lr=RLlib's default)")
-    assert pd.read_csv(tmp_path / "lr.csv").empty
 
     other_env = tmp_path / "cartpole.yaml"
     other_env.write_text(BIGGER.replace("FrozenLake-v1", "CartPole-v1"))
     code, out, _ = run(capsys, files["known"], "--experiment", other_env)
-    assert code == 0
+    assert code == 1
     assert out.count(": env CartPole-v1: the results measured FrozenLake-v1") == 16
 
     # 1.5 CPUs hold 1 + 4 x 0.125 but not 1 + 8 x 0.125 = 2
@@ -138,8 +140,13 @@ def test_a_vectorize_mode_is_predicted_only_where_it_was_measured():
         "gym_env_vectorize_mode=async: the model's term for it is fitted only from what was measured "
         "(gym_env_vectorize_mode=sync)")
     assert norm(1) == norm(1.0) == norm("1") == "1"
-    assert norm({"seconds": 0.002, "mode": "sleep"}) == "0.002/sleep"
+    # a step cost in the file's order and in params.json's (Tune sorts its keys) is one value
+    assert norm({"seconds": 0.002, "mode": "sleep"}) == norm({"mode": "sleep", "seconds": 0.002}) == \
+        "mode=sleep/seconds=0.002"
     assert norm(float("nan")) == norm(None) == "None"
+    # what was measured is read from params.json as it stands, not through a display word in its key order
+    measured = measured_values([{"step_cost": {"mode": "sleep", "seconds": 0.002}}])
+    assert measured["step_cost"] == {compared("step_cost", {"seconds": 0.002, "mode": "sleep"})}
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -29,7 +29,7 @@ from scaling_study.core.errors import SpecError
 from scaling_study.core.layout import write_text_atomic
 from scaling_study.core.resources import CPU_SETTINGS, cpus_needed
 from scaling_study.core.sampling_model import is_async
-from scaling_study.core.settings import SETTINGS, default_of, display_value
+from scaling_study.core.settings import SETTINGS, default_of, display_value, names_of
 from scaling_study.core.spec import (
     REFERENCE,
     ExperimentSpec,
@@ -40,7 +40,7 @@ from scaling_study.core.spec import (
     swept_settings,
 )
 
-from .load import NothingToAnalyse, load_experiment, setting_value
+from .load import NothingToAnalyse, load_experiment
 
 PREDICTION_COLUMNS = ["predicted_env_steps_per_s", "predicted_low", "predicted_high", "range_from"]
 # Settings the model has a term for, whatever value a point gives them (CPU reservations count CPUs only).
@@ -51,8 +51,11 @@ MEASURED_VALUES_ONLY = ("gym_env_vectorize_mode",)
 
 
 def norm(value: Any) -> str:
-    """A setting's value as one comparable word: 1, 1.0 and '1' alike; dicts and lists as display words."""
-    if isinstance(value, dict | list | tuple):
+    """A setting's value as one comparable word: 1, 1.0 and '1' alike; dicts (in key order: Tune's
+    params.json sorts them, the experiment file need not) and lists as words."""
+    if isinstance(value, dict):
+        return "/".join(f"{key}={norm(value[key])}" for key in sorted(value))
+    if isinstance(value, list | tuple):
         value = display_value(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "None"
@@ -78,8 +81,12 @@ def point_value(point: dict[str, Any], setting: str) -> Any:
 
 
 def measured_values(params: list[dict]) -> dict[str, set[str]]:
-    """Every setting's measured values (as `compared`), over the analysed trials' params.json."""
-    return {setting: {compared(setting, setting_value(p, setting)) for p in params} for setting in SETTINGS}
+    """Every setting's measured values (as `compared`), over the analysed trials' params.json, under any of
+    the setting's names."""
+    def raw(p: dict, setting: str) -> Any:
+        return next((p[n] for n in names_of(setting) if p.get(n) is not None), default_of(setting))
+
+    return {setting: {compared(setting, raw(p, setting)) for p in params} for setting in SETTINGS}
 
 
 def why_not_predicted(point: dict[str, Any], measured: dict[str, set[str]]) -> str | None:
@@ -174,7 +181,7 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 
 def predict_grid_command(results_dir: str, experiment_file: str, machine, csv_out: str | None) -> int:
     """Print (and with `csv_out`, write) the model's prediction for every grid point of
-    `experiment_file`; 0 ok, 2 for bad input (one line)."""
+    `experiment_file`; 0 ok, 1 when no point can be predicted, 2 for bad input (one line)."""
     from .predict import Machine, machine_cores, params_by_trial, self_check
     from .summary import build_summary
 
@@ -195,6 +202,12 @@ def predict_grid_command(results_dir: str, experiment_file: str, machine, csv_ou
     machine = machine or Machine(1, machine_cores(experiment))
     params = list(params_by_trial(experiment).values())
     table, refused = predict_grid(check, spec, params, experiment.calibration, machine)
+    if table.empty:  # nothing to bet on: say why for each point, write nothing, and fail
+        for line in refused:
+            print(line)
+        print(f"error: none of the {len(refused)} grid point(s) of {experiment_file} can be predicted from "
+              f"{results_dir}{'; nothing written' if csv_out else ''}", file=sys.stderr)
+        return 1
     if csv_out:
         try:
             write_csv(table, Path(csv_out))
