@@ -94,15 +94,15 @@ def amdahl_self_check(best: pd.DataFrame, base: float) -> str:
 def bottleneck_sentence(fastest: pd.Series, fit: stats.AmdahlFit, ceiling: float) -> str:
     """One plain sentence: what limits the fastest point, and how much more runners could give."""
     shares = {p.key: fastest.get(p.share_column, np.nan) for p in phases.PHASES}
+    where = f"at the fastest point ({fastest['point']})"
+    if fastest.get("algorithm", "PPO") in ASYNC:  # which side waits, from RLlib's learner timers too
+        return learner_sentence(fastest, where)
     if np.isnan(shares["sample"]):
         if np.isfinite(ceiling):
             return (f"Phase times are unavailable (these results carry no scaling/* metrics); by the Amdahl fit "
                     f"{fit.serial_fraction:.0%} of the work does not spread over CPUs: at most {ceiling:,.0f} env "
                     f"steps/s however many env runners.")
         return "Phase times are unavailable (no scaling/* metrics) and the Amdahl fit gives no ceiling."
-    where = f"at the fastest point ({fastest['point']})"
-    if fastest.get("algorithm", "PPO") in ASYNC:
-        return learner_sentence(fastest, where)
     top = max(shares, key=shares.get)
     gain = stats.max_gain_if_free(shares["sample"])
     if top == "sample":
@@ -120,7 +120,7 @@ LEARNER_STARVED = 0.5
 def learner_sentence(fastest: pd.Series, where: str) -> str:
     """The bottleneck of an algorithm that samples while it learns (APPO, IMPALA): which side waits."""
     wait, trained = fastest.get("learner_wait_share", np.nan), fastest.get("trained_env_steps_per_s", np.nan)
-    rates = (f"its env runners sampled {fastest['env_steps_per_s']:,.0f} env steps/s and its learner trained on "
+    rates = (f"it sampled {fastest['env_steps_per_s']:,.0f} env steps/s and its learner trained on "
              f"{trained:,.0f}")
     if not np.isfinite(wait):
         return f"{fastest['algorithm']} {where}: {rates}; RLlib gave no learner timers, so which side waits is unknown."

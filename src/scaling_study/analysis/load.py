@@ -258,10 +258,10 @@ def derive_iteration_columns(it: pd.DataFrame) -> pd.DataFrame:
     it["cpus"] = it["s_cpus"].fillna(it["cpus_reserved"])
     it["env_runner_restarts"] = it["s_env_runner_restarts"].fillna(it["rllib_env_runner_restarts"])
     # what the learner did: this suite's row, else RLlib's counters (a foreign APPO or IMPALA sweep)
-    trained = it.sort_values("iteration").groupby("trial")["rllib_trained_lifetime"].diff()
-    first = it["iteration"] == it.groupby("trial")["iteration"].transform("min")
-    trained = trained.fillna(it["rllib_trained_lifetime"].where(first))
-    it["trained_env_steps"] = it["s_trained_env_steps"].fillna(trained)
+    # (a row before the learner's first update has no counter: the next one's count starts from 0)
+    lifetime = it.sort_values("iteration").groupby("trial")["rllib_trained_lifetime"]
+    before = lifetime.transform(lambda s: s.shift().ffill().fillna(0.0))
+    it["trained_env_steps"] = it["s_trained_env_steps"].fillna(it["rllib_trained_lifetime"] - before)
     thread = it["rllib_learner_wait"] / (it["rllib_learner_wait"] + it["rllib_learner_update"])
     it["learner_wait_share"] = it["s_learner_wait_share"].fillna(thread)
     for name in ("sample_s", "learn_s", "sync_s", "setup_s", "startup_s", "trial_started_at", "iter_ended_at",
