@@ -10,6 +10,7 @@ from .figures import write_figures
 from .findings import find
 from .load import NothingToAnalyse, load_experiment
 from .meta import describe_run
+from .overlap_check import add_overlap_errors, overlap_checks, overlap_sentences
 from .predict import add_predictions, model_sentences, self_check
 from .predict_grid import BadPredictions, beside_measured, matching_keys, read_predictions
 from .report import trials_table, write_report
@@ -63,6 +64,8 @@ def analyze_command(results_dir: str, out_dir: str | None, predicted: str | None
                                     calibration.get("sampler_ceilings"))
     check = self_check(experiment, summary)
     summary = add_predictions(summary, check)
+    overlap = overlap_checks(summary)
+    summary = add_overlap_errors(summary, overlap)
     beside = None
     if predictions is not None:
         try:
@@ -71,7 +74,7 @@ def analyze_command(results_dir: str, out_dir: str | None, predicted: str | None
             print(f"error: {error}", file=sys.stderr)
             return EXIT_NOTHING
     findings = find(experiment, summary)
-    findings.model = model_sentences(check, summary) + ([beside] if beside else [])
+    findings.model = model_sentences(check, summary) + overlap_sentences(overlap) + ([beside] if beside else [])
     for warning in findings.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     info = describe_run(experiment)
