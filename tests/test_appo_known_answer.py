@@ -31,10 +31,10 @@ def test_appos_sampled_throughput_follows_the_runners_until_the_learner_caps_it(
         "name": "appo_known", "env": {"id": "FrozenLake-v1", "step_cost": {"seconds": STEP_S, "mode": "sleep"}},
         "algorithm": "APPO", "search_space": {"num_env_runners": [1, 2, 4]},
         "fixed": {"num_envs_per_env_runner": 1, "num_cpus_per_env_runner": 0.25, "train_batch_size_per_learner": 100,
-                  "rollout_fragment_length": 10,  # 0.2 s a sample call: rates in steps of 5 env steps/s, not 25
-                  "min_time_s_per_iteration": 2, "fcnet_hiddens": [8]},
-        # the first iterations wait for the runners' first samples
-        "stop": {"training_iteration": 6}, "warmup_iterations": 2})
+                  # 0.1 s a sample call, 1 s an iteration: rates in steps of 5 env steps/s
+                  "rollout_fragment_length": 5, "min_time_s_per_iteration": 1, "fcnet_hiddens": [8]},
+        # the first iterations wait for the runners' first samples (about 3 s after the build)
+        "stop": {"training_iteration": 7}, "warmup_iterations": 4})
     with own_ray_temp_dir():
         exp_dir = run_sweep(spec, SweepOptions(storage_path=str(tmp_path)), argv=["test"])
     experiment = load_experiment(exp_dir)
