@@ -438,6 +438,19 @@ def test_default_of_by_hand():
     assert settings.default_of("no_such_setting") is None
 
 
+def test_default_of_an_algorithm_by_hand():
+    # x_default_of__mutmut_6 and xǁSettingǁdefault_for__mutmut_1 (the algorithm dropped for None): RLlib
+    # 2.60's APPO and IMPALA keep AlgorithmConfig's 1 epoch and last at least 10 s an iteration, where PPO
+    # has 30 epochs and no minimum (None). x_default_of__mutmut_1/2 (the default "PPO" spelled
+    # "XXPPOXX" / "ppo") are equivalent: PPO's values are the records' `default`, which any algorithm
+    # without its own entry gets.
+    assert settings.default_of("num_epochs", "APPO") == 1
+    assert settings.default_of("min_time_s_per_iteration", "IMPALA") == 10
+    assert settings.default_of("min_time_s_per_iteration") is None
+    assert settings.SETTINGS["minibatch_size"].default_for("IMPALA") is None
+    assert settings.SETTINGS["minibatch_size"].default_for("PPO") == 128
+
+
 def test_short_name_by_hand():
     # x_short_name__mutmut_1..3
     assert settings.short_name("num_envs_per_env_runner") == "envs"
