@@ -11,7 +11,7 @@ import pytest
 from analysis_helpers import NEW_STACK
 from cgroup_tree import grant, write
 
-from scaling_study.core import cores, model, settings, stats
+from scaling_study.core import cores, layout, model, settings, stats
 from scaling_study.core.cores import granted_cores
 from scaling_study.core.tune_files import read_experiment_state
 
@@ -691,3 +691,18 @@ def test_a_machine_that_cannot_count_its_cores_has_one(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     found = granted_cores(tmp_path, affinity=lambda: 1, environ={})
     assert (found.machine, found.granted, found.limit) == (1, 1, None)
+
+
+# --- this round's writers, reached by make mutate once tests/test_suite_files.py is in its selection ---
+
+def test_the_ledger_and_an_atomic_file_make_the_folders_they_need(tmp_path):
+    # x_append_finished__mutmut_4/6/8 and x_write_text_atomic__mutmut_3/5/7 (mkdir without parents): an
+    # experiment directory that does not exist yet, two levels down, gets its folders; the ledger line
+    # keeps its stopped_by under that name (x_append_finished__mutmut_34/35).
+    exp_dir = tmp_path / "storage" / "exp"
+    assert layout.append_finished(exp_dir, 3, "trial_3", "training_iteration", retries=1) is True
+    entry = layout.parse_ledger((exp_dir / layout.LEDGER).read_text()).by_index[3]
+    assert entry["stopped_by"] == "training_iteration" and entry["trial_dir"] == "trial_3" and entry["retries"] == 1
+    target = tmp_path / "a" / "b" / "predicted.csv"
+    layout.write_text_atomic(target, "x,y\n1,2\n")
+    assert target.read_text() == "x,y\n1,2\n" and not list(target.parent.glob("*.tmp"))
