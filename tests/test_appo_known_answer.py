@@ -34,7 +34,7 @@ def test_appos_sampled_throughput_follows_the_runners_until_the_learner_caps_it(
                   # 0.1 s a sample call, 1 s an iteration: rates in steps of 5 env steps/s
                   "rollout_fragment_length": 5, "min_time_s_per_iteration": 1, "fcnet_hiddens": [8]},
         # the first iterations wait for the runners' first samples (about 3 s after the build)
-        "stop": {"training_iteration": 7}, "warmup_iterations": 4})
+        "stop": {"training_iteration": 6}, "warmup_iterations": 3})
     with own_ray_temp_dir():
         exp_dir = run_sweep(spec, SweepOptions(storage_path=str(tmp_path)), argv=["test"])
     experiment = load_experiment(exp_dir)
