@@ -51,7 +51,15 @@ def test_the_report_of_a_foreign_appo_sweep_names_the_algorithm(tmp_path):
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert list(summary["algorithm"]) == ["APPO", "APPO"]
     assert summary["learner_wait_share"].between(0, 1).all()
+    assert (summary["overlap_share"] == 1.0 - summary["learner_wait_share"]).all()  # APPO's samplers never stop
     fastest = summary.loc[summary["env_steps_per_s"].idxmax()]
     side = "sampling is the bottleneck" if fastest["learner_wait_share"] > 0.5 else "learning is the bottleneck"
     report = (tmp_path / "report.md").read_text()
     assert f"APPO at the fastest point ({fastest['point']}): the learner " in report and side in report
+
+
+def test_ppo_runs_sampling_and_learning_one_after_the_other(tmp_path):
+    # the foreign PPO sweep beside it (tests/fixtures/new_stack): PPO by its directory names, no overlap
+    assert analyze_command(str(APPO.parent / "new_stack"), str(tmp_path)) == 0
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert set(summary["algorithm"]) == {"PPO"} and (summary["overlap_share"] == 0.0).all()

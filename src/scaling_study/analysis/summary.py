@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from scaling_study.core import phases, stats
+from scaling_study.core.settings import ASYNC
 
 POINT_KEYS = ["point", "num_env_runners", "num_envs_per_env_runner"]
 
@@ -97,7 +98,7 @@ def add_scaling_columns(summary: pd.DataFrame, steps_per_s_per_core: float | Non
 SUMMARY_COLUMNS = [
     "cpus", "cores", "repeats", "seeds", "env_steps_per_s",
     "env_steps_per_s_ci_low", "env_steps_per_s_ci_high", "speedup", "efficiency", "sample_share",
-    "learn_share", "sync_share", "other_share", "trained_env_steps_per_s", "learner_wait_share", "setup_s", "cv", "pct_of_limit", "high_cv",
+    "learn_share", "sync_share", "other_share", "trained_env_steps_per_s", "learner_wait_share", "overlap_share", "setup_s", "cv", "pct_of_limit", "high_cv",
     "sampling_cpus", "limit_env_steps_per_s", "measured_iterations", "errored_trials", "phases_measured",
     "baseline", "pruned", "algorithm",
 ]
@@ -113,6 +114,9 @@ def build_summary(iterations: pd.DataFrame, trials: pd.DataFrame,
         [throughput_with_ci(measured), repeat_variation(measured), shares_per_point(measured),
          learner_per_point(measured)])
     summary = add_scaling_columns(summary, steps_per_s_per_core)
+    # Sampling and learning overlap for the learner's busy share in an algorithm that samples while it
+    # learns (its samplers never stop for it); PPO runs them one after the other: none.
+    summary["overlap_share"] = (1.0 - summary["learner_wait_share"]).where(summary["algorithm"].isin(ASYNC), 0.0)
     summary["pruned"] = summary.index.isin(list(pruned or {}))
     summary = summary.sort_values(["num_env_runners", "num_envs_per_env_runner", "cpus"], kind="stable")
     return summary.rename_axis("point").reset_index()[["point", *grid, *(c for c in SUMMARY_COLUMNS if c not in grid)]]
