@@ -278,13 +278,9 @@ def check_sentences(check: SelfCheck | None, summary: pd.DataFrame) -> list[str]
 # --- The command ---------------------------------------------------------------------------------
 
 
-def predict_command(results_dir: str, machine: Machine) -> int:
-    """Print what the model expects on `machine`; 0 ok, 2 when the results cannot carry a model."""
-    try:
-        experiment = load_experiment(Path(results_dir))
-    except NothingToAnalyse as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def fitted_model(experiment: Experiment, results_dir: str) -> tuple[pd.DataFrame, SelfCheck] | None:
+    """The summary of loaded results and the model fitted to them, self-checked; None, after one error
+    line, where they carry too few phase times."""
     from .summary import build_summary
 
     calibration = experiment.calibration or {}
@@ -294,7 +290,21 @@ def predict_command(results_dir: str, machine: Machine) -> int:
     if check is None:
         print(f"error: {results_dir}: the model needs phase times (scaling/* metrics) from at least three "
               f"grid points", file=sys.stderr)
+        return None
+    return summary, check
+
+
+def predict_command(results_dir: str, machine: Machine) -> int:
+    """Print what the model expects on `machine`; 0 ok, 2 when the results cannot carry a model."""
+    try:
+        experiment = load_experiment(Path(results_dir))
+    except NothingToAnalyse as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
+    fitted = fitted_model(experiment, results_dir)
+    if fitted is None:
+        return 2
+    summary, check = fitted
     table = candidates(check, machine).sort_values("env_steps_per_s", ascending=False)
     for line in check_sentences(check, summary):
         print(line)

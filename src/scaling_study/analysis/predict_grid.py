@@ -182,8 +182,7 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 def predict_grid_command(results_dir: str, experiment_file: str, machine, csv_out: str | None) -> int:
     """Print (and with `csv_out`, write) the model's prediction for every grid point of
     `experiment_file`; 0 ok, 1 when no point can be predicted, 2 for bad input (one line)."""
-    from .predict import Machine, machine_cores, params_by_trial, self_check
-    from .summary import build_summary
+    from .predict import Machine, fitted_model, machine_cores, params_by_trial
 
     try:
         spec = load_spec(experiment_file)
@@ -191,14 +190,10 @@ def predict_grid_command(results_dir: str, experiment_file: str, machine, csv_ou
     except (SpecError, NothingToAnalyse) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    calibration = experiment.calibration or {}
-    summary = build_summary(experiment.iterations, experiment.trials, calibration.get("steps_per_s_per_core"),
-                            grid=experiment.grid)
-    check = self_check(experiment, summary)
-    if check is None:
-        print(f"error: {results_dir}: the model needs phase times (scaling/* metrics) from at least three "
-              f"grid points", file=sys.stderr)
+    fitted = fitted_model(experiment, results_dir)
+    if fitted is None:
         return 2
+    _, check = fitted
     machine = machine or Machine(1, machine_cores(experiment))
     params = list(params_by_trial(experiment).values())
     table, refused = predict_grid(check, spec, params, experiment.calibration, machine)
