@@ -18,7 +18,7 @@ import pandas as pd
 from scaling_study.core import layout, rows
 from scaling_study.core.resources import cpus_needed
 from scaling_study.core.sampling_model import envs_waiting_at_once, sampler_key
-from scaling_study.core.settings import ALGORITHMS, ALIASES, default_of, display_value, names_of, resolve
+from scaling_study.core.settings import ALIASES, algorithm_named, default_of, display_value, names_of, resolve
 from scaling_study.core.spec import EXPLORE_PARAMS
 from scaling_study.core.tune_files import (
     TrialFiles,
@@ -190,11 +190,8 @@ def trial_record(files: TrialFiles, state: dict, finished: dict | None = None) -
 def algorithm_of_trial(directory: str, params: dict) -> str:
     """The trial's algorithm: its params' `algorithm` (this suite's), else the trainable Tune named its
     directory after (a plain `tune.Tuner("APPO", ...)`: APPO_<env>_<id>), else PPO."""
-    named = params.get("algorithm")
-    if isinstance(named, str) and named.upper() in ALGORITHMS:
-        return named.upper()
-    prefix = directory.split("_", 1)[0].upper()
-    return prefix if prefix in ALGORITHMS else default_of("algorithm")
+    named = algorithm_named(params) or algorithm_named({"algorithm": directory.split("_", 1)[0]})
+    return named or default_of("algorithm")
 
 
 def known_state(state: dict, in_ledger: bool, files: TrialFiles) -> dict:

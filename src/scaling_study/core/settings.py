@@ -194,6 +194,12 @@ DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS.values() if s.pi
 holds where its point does not say."""
 
 
+def algorithm_named(params: dict[str, Any]) -> str | None:
+    """The algorithm `params` name, in RLlib's spelling ('appo' -> 'APPO'); None where they name none of ours."""
+    named = params.get("algorithm")
+    return named.upper() if isinstance(named, str) and named.upper() in ALGORITHMS else None
+
+
 def default_of(setting: str, algorithm: str = "PPO") -> Any:
     """RLlib's default of `setting` for `algorithm` as its record holds it; None where the suite does not
     need it."""

@@ -13,7 +13,7 @@ import pprint
 from dataclasses import dataclass
 from typing import Any
 
-from scaling_study.core.settings import SETTINGS, default_of
+from scaling_study.core.settings import SETTINGS, algorithm_named, default_of
 from scaling_study.run import envs
 
 # Settings go to the AlgorithmConfig method their `section` names, in this order.
@@ -64,7 +64,7 @@ def env_config(params: dict[str, Any]) -> dict[str, Any]:
 
 def algorithm_of(params: dict[str, Any]) -> str:
     """The trial's algorithm in RLlib's spelling (PPO where params do not say)."""
-    return str(params.get("algorithm") or default_of("algorithm")).upper()
+    return algorithm_named(params) or default_of("algorithm")
 
 
 def config_class(params: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from scaling_study.core.resources import cpus_needed
 from scaling_study.core.rows import GROUP
 from scaling_study.core.stats import relative_ci
 from scaling_study.run import algorithm_config, envs
-from scaling_study.run.config_calls import algorithm_of
+from scaling_study.run.config_calls import CONFIG_CLASSES, algorithm_of
 from scaling_study.run.deadline import Deadline, TrialTimeout
 from scaling_study.run.metrics import lifetime_env_steps, lifetime_trained_steps, scaling_metrics
 
@@ -98,13 +98,14 @@ def run_trial(params: dict[str, Any]) -> None:
             algo.stop()
 
 
-# The modules building each algorithm imports (its config, its torch RLModule and Learner).
-ALGORITHM_MODULES = {
-    "PPO": ("ray.rllib.algorithms.ppo", "ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module",
+# The torch RLModule and Learner modules building each algorithm imports, beside its config's module
+# (config_calls.CONFIG_CLASSES).
+TORCH_MODULES = {
+    "PPO": ("ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module",
             "ray.rllib.algorithms.ppo.torch.ppo_torch_learner"),
-    "APPO": ("ray.rllib.algorithms.appo", "ray.rllib.algorithms.appo.torch.default_appo_torch_rl_module",
+    "APPO": ("ray.rllib.algorithms.appo.torch.default_appo_torch_rl_module",
              "ray.rllib.algorithms.appo.torch.appo_torch_learner"),
-    "IMPALA": ("ray.rllib.algorithms.impala", "ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module",
+    "IMPALA": ("ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module",
                "ray.rllib.algorithms.impala.torch.impala_torch_learner"),
 }
 
@@ -117,7 +118,7 @@ def _import_rllib_and_torch(algorithm: str) -> None:
     import torch  # noqa: F401
     import torch._inductor.config  # noqa: F401  RLlib's torch learner reads it: 1.3 s of the first build
 
-    for module in ALGORITHM_MODULES[algorithm]:
+    for module in (CONFIG_CLASSES[algorithm][0], *TORCH_MODULES[algorithm]):
         importlib.import_module(module)
 
 
