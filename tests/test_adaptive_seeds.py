@@ -84,6 +84,27 @@ def test_the_searcher_runs_first_seeds_then_adds_seeds_to_the_contenders_and_rec
     assert seeded[label[4]]["why"] == f"the fastest, {label[4]}, after 3 seeds"
 
 
+def test_each_round_of_seeds_starts_with_the_shape_the_last_trial_had(tmp_path):
+    """Points of different placement groups (0, 1, 2 env runners): Tune reuses a process only between
+    trials of one shape, so a round starts with the point of the last trial's shape. By hand (1 runner 200,
+    2 runners 210, 0 runners 100 env steps/s): round 0 runs 0, 1, 2 in file order; then 2 (the fastest) and 1
+    (the next) get a seed a round until both have 3: 2 first (the last trial had 2 runners), then 1; the
+    next round 1 first, then 2. Fresh processes at 0, 1, 2, 1, 2: 5 of 7 trials, against 6 in file order."""
+    from test_explore import drive
+
+    from scaling_study.core.spec import parse_spec, trial_params
+    from scaling_study.run.explore import ExploreSearcher
+
+    spec = parse_spec({"name": "t", "env": {"id": "FrozenLake-v1"}, "repeats": {"first": 1, "most": 3},
+                       "search_space": {"num_env_runners": [0, 1, 2]}, "fixed": {"num_envs_per_env_runner": 1},
+                       "stop": {"training_iteration": 3}})
+    params = trial_params(spec, node_cpus=2, cores=2)
+    rate = {0: 100, 1: 200, 2: 210}
+    searcher = ExploreSearcher(params, list(range(len(params))), tmp_path, first_seeds=spec.first_seeds)
+    order = drive(searcher, lambda p: rate[p["num_env_runners"]])
+    assert [runners for runners, _ in order] == [0, 1, 2, 2, 1, 1, 2]
+
+
 def test_the_report_says_where_the_seeds_went():
     from scaling_study.analysis.report import seeded_items
 

@@ -69,7 +69,7 @@ def drive(searcher, rate_of):
     raise AssertionError("the searcher never finished")
 
 
-def test_the_searcher_stops_a_series_where_the_rule_says_and_runs_the_reference_last(tmp_path):
+def test_the_searcher_stops_a_series_where_the_rule_says_and_runs_the_reference_beside_its_shape(tmp_path):
     from scaling_study.run.explore import ExploreSearcher, unexplored_trials
 
     params = trial_params(spec_with_envs([4]), node_cpus=2, cores=2)
@@ -77,7 +77,9 @@ def test_the_searcher_stops_a_series_where_the_rule_says_and_runs_the_reference_
     rates = {0: 100, 1: 110, 2: 200, 3: 150, 4: 140}
     searcher = ExploreSearcher(params, list(range(len(params))), tmp_path)
     order = drive(searcher, lambda p: rates[p["num_env_runners"]] * p["num_envs_per_env_runner"])
-    assert order == [(0, 4), (1, 4), (2, 4), (3, 4), (2, 1)]  # 4 runners never run; then RLlib's default
+    # 4 runners never run; RLlib's default (2 runners x 1 env) right after 2 x 4, the same placement group,
+    # so that Tune hands it 2 x 4's process
+    assert order == [(0, 4), (1, 4), (2, 4), (2, 1), (3, 4)]
     explored = json.loads((tmp_path / "scaling_study" / "explored.json").read_text())
     assert explored["num_envs_per_env_runner=4"]["best"] == 2
     assert explored["num_envs_per_env_runner=4"]["not_tried"] == [4]
@@ -91,7 +93,9 @@ def test_a_series_that_stops_early_leaves_its_later_candidates_unrun(tmp_path):
     rates = {0: 100, 1: 110, 2: 200, 3: 201, 4: 202, 8: 500}  # 3 and 4 miss: 8 is never tried
     searcher = ExploreSearcher(params, list(range(len(params))), tmp_path)
     order = drive(searcher, lambda p: rates[p["num_env_runners"]])
-    assert order == [(r, e) for e in (1, 8) for r in (0, 1, 2, 3, 4)]  # (2, 1) is in the grid: no extra point
+    # The two series side by side, each value of runners twice in a row (one placement group, one process);
+    # (2, 1) is in the grid: no extra point
+    assert order == [(r, e) for r in (0, 1, 2, 3, 4) for e in (1, 8)]
     explored = json.loads((tmp_path / "scaling_study" / "explored.json").read_text())
     assert explored["num_envs_per_env_runner=1"]["not_tried"] == [8]
     skipped = {(params[i]["num_env_runners"], params[i]["num_envs_per_env_runner"]) for i in unexplored_trials(params, tmp_path)}

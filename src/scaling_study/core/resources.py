@@ -18,6 +18,8 @@ RESOURCE_SETTINGS = (
 )
 CPU_SETTINGS = ("num_cpus_per_env_runner", "num_cpus_per_learner", "num_cpus_for_main_process")
 """The settings that make up a trial's CPU reservation; a file that sets none gets one fitted to its node."""
+PLACEMENT_SETTINGS = (*RESOURCE_SETTINGS, "placement_strategy")
+"""What a trial's placement group is made of (RLlib's default_resource_request reads no others)."""
 RAY_CPU_UNIT = 1e-4
 """Ray counts resources in units of 1e-4: a fitted reservation is rounded down to it, so it still fits."""
 
@@ -37,6 +39,13 @@ def cpus_needed(settings: dict[str, Any]) -> float:
         main = s["num_cpus_for_main_process"]
         learners = s["num_learners"] * s["num_cpus_per_learner"]
     return main + s["num_env_runners"] * s["num_cpus_per_env_runner"] + learners
+
+
+def placement_shape(settings: dict[str, Any]) -> tuple:
+    """A key equal for two trials that ask Ray for the same placement group. Tune hands a finished
+    trial's process to the next trial only when their placement groups are equal (reuse_actors), so the
+    searchers run trials of one shape one after another."""
+    return tuple(resolve(settings, PLACEMENT_SETTINGS).values())
 
 
 def fitted_reservation(settings: dict[str, Any], node_cpus: float) -> dict[str, float]:

@@ -3,10 +3,16 @@
 A grid with `num_env_runners: auto` (or `num_envs_per_env_runner: auto`) lists every candidate the rule
 allows (core/spec.py `auto_candidates`), one series per combination of the other axes. This searcher
 hands Tune one candidate at a time (all its repeats), and after each asks `core.adaptive.series_verdict`
-whether the next one is worth measuring: it stops after two steps in a row under +5% over the best so
-far, or at once when a step's interval lies wholly below the best's. Env runners are judged from 2 on:
-0 and 1 are always measured (one runner only moves sampling out of the main process; runners sample in
-parallel from two). RLlib's default (2 runners x 1 env), when outside the grid, runs after the series.
+whether the series' next one is worth measuring: it stops after two steps in a row under +5% over the
+best so far, or at once when a step's interval lies wholly below the best's. Env runners are judged from
+2 on: 0 and 1 are always measured (one runner only moves sampling out of the main process; runners
+sample in parallel from two). RLlib's default (2 runners x 1 env), when outside the grid, is a point
+outside any series.
+
+Order pays: Tune gives a trial the process of the trial before only when both ask for the same placement
+group (core/resources.placement_shape), and a fresh process costs about 4.5 s on 2 cores. So the series
+advance side by side (2 runners x 4 envs, then 2 runners x 16 envs), a point outside them runs next to
+a candidate of its shape, and each round of seeds starts with the shape the last one ended with.
 
 Each series' decision (what was tried, what was not, and why) goes to scaling_study/explored.json,
 which the report shows; decisions are never undone, so a resumed sweep keeps them.
@@ -23,6 +29,7 @@ from typing import Any
 
 from scaling_study.core import layout
 from scaling_study.core.adaptive import seeds_round, series_verdict
+from scaling_study.core.resources import placement_shape
 from scaling_study.run.racing import MeasuringSearcher
 
 JUDGED_FROM = {"num_env_runners": 2, "num_envs_per_env_runner": 1}
@@ -50,11 +57,12 @@ class ExploreSearcher(MeasuringSearcher):
         self.explored = layout.read_explored(self.exp_dir)
         self.series: dict[str, list[str]] = {}  # series label -> its candidate points, in order
         self.trials: dict[str, list[int]] = {}  # point label -> trial indices
-        self.outside: list[int] = []
+        self.outside: list[str] = []  # points outside any series, not yet queued
         for index, p in enumerate(params):
             self.trials.setdefault(p["point"], []).append(index)
             if p.get("auto_series") is None:
-                self.outside.append(index)
+                if p["point"] not in self.outside:
+                    self.outside.append(p["point"])
             elif p["point"] not in self.series.setdefault(p["auto_series"], []):
                 self.series[p["auto_series"]].append(p["point"])
         self.started = {label: 0 for label in self.series}  # candidates handed out per series
@@ -69,10 +77,9 @@ class ExploreSearcher(MeasuringSearcher):
             self._add_seeds()
         if not self.queue:
             return self.FINISHED if self.done and not self.running and not self.confirming else None
-        index = self.queue.pop(0)
-        self.running[trial_id] = index
-        self.given.add(index)
-        return {**self.params[index], "trial_index": index}
+        suggested = self.take(trial_id)
+        self.given.add(suggested["trial_index"])
+        return suggested
 
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
         super().on_trial_complete(trial_id, result, error)
@@ -82,7 +89,12 @@ class ExploreSearcher(MeasuringSearcher):
             self._add_seeds()
 
     def _advance(self) -> None:
-        """Queue the next candidate of the first undecided series, or decide it; then the reference."""
+        """Decide a series the rule stops, or queue the next point to visit: one of the shape of the trial
+        before, if a series' next candidate or a point outside the series has it (Tune then hands it that
+        trial's process); else the next candidate of the series furthest behind, so the series advance
+        side by side and their candidates of one value follow each other; the points outside any series
+        (RLlib's default) not run by then go after the series."""
+        open_series = []
         for label, points in self.series.items():
             if label in self.explored:
                 continue
@@ -94,11 +106,23 @@ class ExploreSearcher(MeasuringSearcher):
                 if not verdict.go_on:
                     self._decide(label, points, len(measured), verdict)
                     return
-            self.queue = self._first(self.trials[points[len(measured)]])
+            open_series.append(label)
+        nexts = {label: self.series[label][self.started[label]] for label in open_series}
+        for point in [*nexts.values(), *self.outside]:
+            if placement_shape(self.params[self.trials[point][0]]) == self.last_shape:
+                break
+        else:
+            point = min(nexts.items(), key=lambda item: self.started[item[0]])[1] if nexts else None
+        if point is None:
+            self.queue, self.done = [i for p in self.outside for i in self._first(self.trials[p])], True
+            self.outside, self.confirming = [], self.first_seeds is not None
+        elif point in self.outside:
+            self.outside.remove(point)
+            self.queue = self._first(self.trials[point])
+        else:
+            label = next(label for label, p in nexts.items() if p == point)
             self.started[label] += 1
-            return
-        self.queue, self.done = self._first(self.outside), True
-        self.confirming = self.first_seeds is not None
+            self.queue = self._first(self.trials[point])
 
     def _first(self, trials: list[int]) -> list[int]:
         """The trials a visited point runs at once: all its repeats, or its first `first_seeds`."""

@@ -25,6 +25,7 @@ from ray.tune.search import Searcher
 
 from scaling_study.core.adaptive import points_to_prune
 from scaling_study.core.layout import read_pruned, write_pruned
+from scaling_study.core.resources import placement_shape
 from scaling_study.core.rows import GROUP
 from scaling_study.run.stopping import metric
 
@@ -47,6 +48,19 @@ class MeasuringSearcher(Searcher):
 
     rates: dict[int, dict[Any, float]]
     running: dict[str, int]
+    params: list[dict[str, Any]]
+    queue: list[int]
+    last_shape: tuple | None = None
+
+    def take(self, trial_id: str) -> dict[str, Any]:
+        """The next queued trial, handed to Tune: the first of the shape of the trial before, if one is
+        queued (Tune then gives it that trial's process instead of starting one: about 4.5 s a trial on
+        2 cores), else the first."""
+        shapes = [placement_shape(self.params[i]) for i in self.queue]
+        index = self.queue.pop(shapes.index(self.last_shape) if self.last_shape in shapes else 0)
+        self.last_shape = placement_shape(self.params[index])
+        self.running[trial_id] = index
+        return {**self.params[index], "trial_index": index}
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if trial_id in self.running:
@@ -89,9 +103,7 @@ class RacingSearcher(MeasuringSearcher):
                 return None  # a whole round pruned away: the next call moves on
         if not self.queue:
             return None  # wait for the round to finish
-        index = self.queue.pop(0)
-        self.running[trial_id] = index
-        return {**self.params[index], "trial_index": index}
+        return self.take(trial_id)
 
 
     def _decide(self) -> None:
