@@ -89,7 +89,7 @@ browser: ## install Debian's chromium for the report test (as root)
 # Ray 2.60 listens on every interface and has no setting to keep to loopback, so where it can (root,
 # unshare and ip present) the suite runs in a network namespace of its own whose only interface is
 # loopback: whatever a test starts is then reachable from this machine alone.
-test: $(DEV) browser ## every test: real Ray, real Tune, kept small (about 14 minutes on a fresh clone, install included; PYTEST_FLAGS)
+test: $(DEV) browser ## every test: real Ray, real Tune, kept small (about 15 minutes on a fresh clone, install included; PYTEST_FLAGS)
 	@if [ "$$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null && unshare -n true 2>/dev/null; then \
 	  echo "running the tests in a loopback-only network namespace"; \
 	  unshare -n sh -c 'ip link set lo up && exec $(BIN)/python -m pytest $(PYTEST_FLAGS)'; \
@@ -110,7 +110,7 @@ mutate: $(DEV) ## mutation check of the pure core against the tests without Ray 
 	@$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
 	  print(f\"killed {s['killed'] + s['timeout']} of {s['total']} mutants\")"
 
-bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (not timed end to end this round: its sections last ran 45+ minutes in all; BENCH_FLAGS=--quick)
+bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (not yet timed end to end since its sections share the sweeps they all read; BENCH_FLAGS=--quick)
 	$(BIN)/python -m bench $(BENCH_FLAGS)
 
 # Removes the environment and generated reports; results/ (your measurements) is kept.

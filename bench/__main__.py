@@ -105,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     quiet = wait_until_quiet(args.quiet_load, args.max_wait if args.max_wait is not None else (0 if args.quick else 600))
     log(f"load average {quiet.load_at_end}; scratch directory {work}; report {out}")
     started, facts, sections = time.perf_counter(), machine_facts(), []
+    ctx = Context(args.quick, work, log)  # one for every section, so they share the sweeps they all read
     try:
         for name in names:
-            sections.append(run_one(name, Context(args.quick, work, log)))
+            sections.append(run_one(name, ctx))
             report.write(out, report.header(facts, command, quiet, time.perf_counter() - started, args.quick), sections)
     finally:
         if not args.keep_work:  # everything but the report, when it was written there

@@ -12,6 +12,8 @@ class Context:
     quick: bool  # tiny budgets (one round, small experiment copies), to check the harness
     work: Path  # the bench run's scratch directory (Tune storage, logs, --quick experiment files)
     log: Callable[[str], None] = print
+    # Sweeps several sections read, run once per bench run (bench.harness.sweeps.shared_sweep).
+    shared: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -58,8 +58,8 @@ def run(ctx: Context) -> Outcome:
     for source in SWEEPS:
         spec = shrunk(source, ctx.work / "specs", iterations=2, repeats=1) if ctx.quick else source
         name = yaml.safe_load(spec.read_text())["name"]
-        storage, out = ctx.work / "baselines-results", ctx.work / "baselines-analysis" / name
-        sweep = sweeps.suite_sweep(spec, storage, ctx.work / f"{name}-sweep.log", "--restart")
+        out = ctx.work / "baselines-analysis" / name
+        sweep = sweeps.shared_sweep(ctx, spec)  # model_check reads the sleeping-step sweep too
         runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)), ctx.work / f"{name}-analyze.log")
         errors = held_out_errors(pd.read_csv(out / "summary.csv")).assign(sweep=name)
         held.append(errors)

@@ -2,7 +2,9 @@
 and RLlib's own default, for three envs, in one run.
 
 Each env is one sweep of the suite (`num_env_runners: auto`, a reservation fitted to the machine where
-the file sets none; RLlib's default 2 runners x 1 env as the reference point). From its summary:
+the file sets none; RLlib's default 2 runners x 1 env as the reference point); FrozenLake's is the default
+study's default path, the one run distance_to_limit reads (bench.harness.sweeps.shared_sweep). From its
+summary:
 - the suite's answer: the fastest measured point;
 - the best that fits the old reservation: the fastest point RLlib's default reservation (1 CPU for the
   main process + 1 per env runner) fits on the cores granted, i.e. what `auto` tried before;
@@ -13,16 +15,18 @@ All three come from the same sweep, trials one at a time, the seed (trial) as th
 from __future__ import annotations
 
 import pandas as pd
+import yaml
 
 from bench.harness import runner, sweeps
 from bench.harness.context import Context, KeyFigure, Outcome
-from bench.harness.experiments import REPO, relative, shrunk
+from bench.harness.experiments import EXPERIMENTS, relative, shrunk
+from bench.harness.experiments import SPECS as SPECS_DIR
 from bench.harness.report import table
 from scaling_study.core.cores import granted_cores
 
 TITLE = "The machine's best setting, against the old reservation's and RLlib's default"
 
-SPECS = [REPO / "bench" / "specs" / f"best_setting_{name}.yaml" for name in ("frozenlake", "cartpole", "sleeping")]
+SPECS = [EXPERIMENTS / "frozenlake.yaml", *(SPECS_DIR / f"best_setting_{name}.yaml" for name in ("cartpole", "sleeping"))]
 
 
 def old_reservation_fits(row: pd.Series, cores: int) -> bool:
@@ -46,8 +50,8 @@ def run(ctx: Context) -> Outcome:
         if ctx.quick:
             spec = shrunk(spec, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500,
                                                                                     "minibatch_size": 250})
-        storage, out = ctx.work / "best-setting", ctx.work / "best-setting-analysis" / spec.stem
-        sweep = sweeps.suite_sweep(spec, storage, ctx.work / f"{spec.stem}.log", "--restart", reuse_actors=True)
+        out = ctx.work / "best-setting-analysis" / spec.stem
+        sweep = sweeps.shared_sweep(ctx, spec)
         runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)), ctx.work / f"{spec.stem}-analyze.log")
         summary = pd.read_csv(out / "summary.csv")
         measured = summary[summary["env_steps_per_s"].notna()]
@@ -58,18 +62,20 @@ def run(ctx: Context) -> Outcome:
         reference = reference.iloc[0] if len(reference) else None
         gain_old = best["env_steps_per_s"] / old["env_steps_per_s"] if old is not None else float("nan")
         gain_ref = best["env_steps_per_s"] / reference["env_steps_per_s"] if reference is not None else float("nan")
-        env = spec.stem.removeprefix("quick-").removeprefix("best_setting_")
+        env = yaml.safe_load(spec.read_text())["env"]["id"] + (" (2 ms sleeping step)" if "sleeping" in spec.stem else "")
         rows.append([env, rate(best), rate(old), f"{gain_old:.2f}x", rate(reference), f"{gain_ref:.2f}x",
                      f"{sweep.times.wall_s:.0f} s"])
         figures.append(KeyFigure(f"best setting, {env}: the suite's answer over the best fitting the old reservation",
                                  f"{gain_old:.2f}x ({rate(best)})"))
-        commands.append(f"scaling-study sweep {relative(spec)} --storage-path {relative(storage)} --restart")
+        commands.append(f"scaling-study sweep {relative(spec)} --storage-path TMP")
     body = "\n\n".join([
         f"On {granted_cores().describe()}. One sweep per env with `num_env_runners: auto` (0-4 runners on 2 cores, "
         f"in order, until adding stops paying), a CPU reservation fitted to the machine (the main process 1 CPU, "
-        f"the runners share the rest), 2 seeds per point. Env steps/s are medians over seeds of each seed's "
-        f"median measured iteration; [low-high] is the 95% interval over seeds where there are 3 or more seeds "
-        f"(none here: 2 seeds). Gains are ratios of medians.",
+        f"the runners share the rest). CartPole and the sleeping step: 2 seeds per point; FrozenLake (the "
+        f"default study, 4 and 16 envs per runner): one seed per point, then seeds to the fastest and the next "
+        f"(`repeats: {{first: 1, most: 5}}`). Env steps/s are medians over seeds of each seed's median measured "
+        f"iteration; [low-high] is the 95% interval over seeds where a point has 3 or more. Gains are ratios "
+        f"of medians.",
         table(["env", "the suite's answer", "best fitting the old reservation (1 + 1 per runner)", "gain",
                "RLlib's default (2 runners x 1 env)", "gain", "sweep"], rows, align_right=(3, 5, 6)),
         "The old reservation fits at most cores - 1 runners (1 on 2 cores): the answer it gave is the third "

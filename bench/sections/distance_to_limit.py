@@ -1,8 +1,9 @@
 """Benchmark 3, distance to the limit: the default experiment's throughput per point as a share of the
 calibrated raw env rate (summary.csv's pct_of_limit from `scaling-study analyze`).
 
-The full run keeps its results in results/frozenlake and its report in reports/frozenlake (both
-git-ignored); --quick runs a small copy in the scratch directory instead.
+The sweep is the default path as `make sweep` runs it (warm processes, the cached calibration), the one
+run model_check, time_to_answer and best_setting read too (bench.harness.sweeps.shared_sweep); its
+results and report stay in the scratch directory with --keep-work. --quick runs a small copy instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pandas as pd
 
 from bench.harness import runner, sweeps, timeline
 from bench.harness.context import Context, KeyFigure, Outcome
-from bench.harness.experiments import EXPERIMENTS, REPO, relative, shrunk
+from bench.harness.experiments import EXPERIMENTS, relative, shrunk
 from bench.harness.report import table
 from scaling_study.core.layout import read_calibration
 
@@ -22,19 +23,16 @@ TITLE = "Distance to the limit: the default experiment"
 SPEC = EXPERIMENTS / "frozenlake.yaml"
 
 
-def plan(ctx: Context) -> tuple[Path, Path, Path]:
-    """(experiment file, storage path, analysis output directory)."""
+def plan(ctx: Context) -> Path:
     if ctx.quick:
-        spec = shrunk(SPEC, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500},
+        return shrunk(SPEC, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500},
                       search_space={"num_env_runners": "auto", "num_envs_per_env_runner": [4]})
-        return spec, ctx.work / "limit-results", ctx.work / "limit-analysis"
-    return SPEC, REPO / "results", REPO / "reports" / "frozenlake"
+    return SPEC
 
 
 def run(ctx: Context) -> Outcome:
-    spec, storage, out = plan(ctx)
-    # --restart: a fresh run (an earlier results/frozenlake is moved aside by the suite, not resumed)
-    sweep = sweeps.suite_sweep(spec, storage, ctx.work / "limit-sweep.log", "--restart")
+    spec, out = plan(ctx), ctx.work / "limit-analysis"
+    sweep = sweeps.shared_sweep(ctx, spec)
     analysis = runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)),
                           ctx.work / "limit-analyze.log")
     summary = pd.read_csv(out / "summary.csv")
@@ -64,11 +62,11 @@ def run(ctx: Context) -> Outcome:
         f"{segments[timeline.RAY_START]:.1f} s, calibration {segments[timeline.CALIBRATION]:.1f} s, shutdown "
         f"{segments[timeline.SHUTDOWN]:.1f} s, imports) and {per_trial:.1f} s per trial besides its own time "
         f"(its actor's start and imports). Analysis: {analysis.wall_s:.1f} s end to end. "
-        f"Report: {relative(out / 'report.html')}; results: {relative(sweep.exp_dir)}.",
+        "(`python -m bench --keep-work` keeps the sweep and its report in the scratch directory.)",
     ])
     commands = ["python -m bench --only distance_to_limit",
-                f"scaling-study sweep {relative(spec)} --storage-path {relative(storage)} --no-analyze --restart",
-                f"scaling-study analyze {relative(sweep.exp_dir)} --out {relative(out)}"]
+                f"scaling-study sweep {relative(spec)} --storage-path TMP --no-analyze",
+                f"scaling-study analyze TMP/{sweep.exp_dir.name} --out OUT"]
     figures = [KeyFigure("distance to limit: fastest point's share of the calibrated limit",
                          f"{fastest['pct_of_limit']:.1f}% ({fastest['point']}, {fastest['env_steps_per_s']:,.0f} env steps/s)"),
                KeyFigure("sweep efficiency of the default experiment (one run)", f"{sweep.efficiency:.2f}")]

@@ -15,11 +15,13 @@ import yaml
 from bench.harness import runner, sweeps
 from bench.harness.context import Context, KeyFigure, Outcome, verdict
 from bench.harness.experiments import EXPERIMENTS, relative, shrunk
+from bench.harness.experiments import SPECS as BENCH_SPECS
 from bench.harness.report import table
 
 TITLE = "The iteration model's self-check"
 
-SPECS = [EXPERIMENTS / "frozenlake.yaml", EXPERIMENTS / "slow_simulator.yaml", EXPERIMENTS / "sleeping_grid.yaml"]
+# The sleeping-step sweep is baselines' (1-8 runners), run once for both sections.
+SPECS = [EXPERIMENTS / "frozenlake.yaml", EXPERIMENTS / "slow_simulator.yaml", BENCH_SPECS / "baselines_sleeping.yaml"]
 GOAL_PCT = 10.0
 
 
@@ -43,8 +45,8 @@ def run(ctx: Context) -> Outcome:
     rows, figures, commands = [], [], ["python -m bench --only model_check"]
     for source in SPECS:
         spec = plan(ctx, source)
-        storage, out = ctx.work / "model-results", ctx.work / "model-analysis" / source.stem
-        sweep = sweeps.suite_sweep(spec, storage, ctx.work / f"model-{source.stem}-sweep.log", "--restart")
+        out = ctx.work / "model-analysis" / source.stem
+        sweep = sweeps.shared_sweep(ctx, spec)  # the file's default path; distance_to_limit and time_to_answer read it too
         runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)),
                    ctx.work / f"model-{source.stem}-analyze.log")
         c = check(pd.read_csv(out / "summary.csv"))

@@ -110,8 +110,7 @@ def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
 
 def race(ctx: Context, label: str, spec: Path, with_two_seed: bool) -> tuple[list, list[KeyFigure]]:
     slug = Path(spec).stem
-    default = sweeps.suite_sweep(spec, ctx.work / f"tta-{slug}-default", ctx.work / f"tta-{slug}-default.log",
-                                 reuse_actors=True)
+    default = sweeps.shared_sweep(ctx, spec)  # the one run distance_to_limit and model_check read
     complete_spec = complete_copy(spec, visited_points(default.exp_dir, spec), ctx.work / "specs")
     complete = sweeps.suite_sweep(complete_spec, ctx.work / f"tta-{slug}-complete",
                                   ctx.work / f"tta-{slug}-complete.log", *FULL_FLAGS)
@@ -164,7 +163,8 @@ def running_cluster_efficiency(ctx: Context) -> tuple[str, KeyFigure]:
 
 METHOD = (
     f"Method. For each experiment file, whole commands in subprocesses, one after another: the file as it is "
-    f"(its default path, warm processes), then the naive complete design of it (every point the first run "
+    f"(its default path, warm processes: the one run of it that sections 3 and 6 read, earlier in this bench "
+    f"run), then the naive complete design of it (every point the first run "
     f"visited, {COMPLETE_SEEDS} seeds each, the file's iterations without precision stopping, "
     f"`{' '.join(FULL_FLAGS)}`: a fresh process per trial, calibration measured), and for the default study "
     f"the 2-seed full grid it replaced. The answer is the fastest point of each run's summary; the default path "
