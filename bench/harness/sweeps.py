@@ -63,14 +63,14 @@ def suite_sweep(spec: Path, storage: Path, log: Path, *extra: str, reuse_actors:
     return MeasuredSweep(run, exp_dir, times)
 
 
-def shared_sweep(ctx, spec: Path, *extra: str) -> MeasuredSweep:
+def shared_sweep(ctx, spec: Path) -> MeasuredSweep:
     """`scaling-study sweep SPEC` as a user runs it (warm processes, the cached calibration), run once per
     bench run: the sections that read the same file's default path share one measured run of it."""
-    key = (Path(spec).read_text(), extra)  # the file's text: --quick writes shrunk copies under one name
+    key = Path(spec).read_text()  # the file's text: --quick writes shrunk copies under one name
     if key not in ctx.shared:
         slug = f"shared-{Path(spec).stem}-{len(ctx.shared)}"
         ctx.log(f"  sweeping {Path(spec).name} (shared with the sections that read it)")
-        ctx.shared[key] = suite_sweep(spec, ctx.work / slug, ctx.work / f"{slug}.log", *extra, reuse_actors=True)
+        ctx.shared[key] = suite_sweep(spec, ctx.work / slug, ctx.work / f"{slug}.log", reuse_actors=True)
     return ctx.shared[key]
 
 

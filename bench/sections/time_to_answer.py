@@ -163,8 +163,8 @@ def running_cluster_efficiency(ctx: Context) -> tuple[str, KeyFigure]:
 
 METHOD = (
     f"Method. For each experiment file, whole commands in subprocesses, one after another: the file as it is "
-    f"(its default path, warm processes: the one run of it that sections 3 and 6 read, earlier in this bench "
-    f"run), then the naive complete design of it (every point the first run "
+    f"(its default path, warm processes: in a full bench run, the one run of it that the distance-to-limit "
+    f"and model sections read too), then the naive complete design of it (every point the first run "
     f"visited, {COMPLETE_SEEDS} seeds each, the file's iterations without precision stopping, "
     f"`{' '.join(FULL_FLAGS)}`: a fresh process per trial, calibration measured), and for the default study "
     f"the 2-seed full grid it replaced. The answer is the fastest point of each run's summary; the default path "
