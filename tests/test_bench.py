@@ -249,3 +249,27 @@ def test_model_check_reads_the_median_error_and_whether_the_fastest_is_named_rig
                             "prediction_error_pct": [10.0, -20.0, 25.0]})
     assert check(summary) == {"points": 3, "median": 20.0, "worst": 25.0, "measured_fastest": "b",
                               "predicted_fastest": "c"}
+
+
+def test_baselines_keep_enough_runner_counts_for_the_suites_own_extrapolation_check():
+    from bench.sections.baselines import kept_counts
+
+    assert kept_counts([0, 1, 2, 3, 3, 0]) == [0.0, 1.0, 2.0]  # 4 counts: 3 kept, the check's minimum
+    assert kept_counts([1, 2, 3, 4, 6, 8]) == [1.0, 2.0, 3.0, 4.0]  # 6 counts: 6 - 2
+    assert kept_counts([1, 2, 4, 8, 16, 32, 64, 128, 256]) == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]  # 9 - 3
+
+
+def test_baselines_coverage_counts_a_point_inside_its_range_and_one_with_no_range_as_outside():
+    import pandas as pd
+
+    from bench.sections.baselines import coverage
+
+    summary = pd.DataFrame({"num_env_runners": [0, 1, 2, 3, 4], "env_steps_per_s": [10.0, 20.0, 30.0, 35.0, 40.0]})
+    stated = pd.DataFrame({"num_env_runners": [0, 1, 2, 3, 4], "predicted_env_steps_per_s": [10.0, 20.0, 30.0, 40.0, 44.0],
+                           "predicted_low": [9.0, 18.0, 27.0, 36.0, float("nan")],
+                           "predicted_high": [11.0, 22.0, 33.0, 44.0, float("nan")]})
+    rows = coverage(summary, stated, kept=[0.0, 1.0, 2.0]).set_index("num_env_runners")
+    assert list(rows.index) == [3.0, 4.0]  # only the points the smaller sweep did not measure
+    assert not rows.loc[3.0, "inside"]  # 35 lies below 36-44
+    assert not rows.loc[4.0, "inside"]  # no range stated
+    assert rows.loc[3.0, "half_width_pct"] == pytest.approx(10.0)  # (44 - 36) / 2 / 40

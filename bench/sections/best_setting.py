@@ -1,14 +1,15 @@
 """Benchmark best_setting: the machine's best setting against the best that fits Ray's old reservation
 and RLlib's own default, for three envs, in one run.
 
-Each env is one sweep of the suite (`num_env_runners: auto`, a reservation fitted to the machine where
-the file sets none; RLlib's default 2 runners x 1 env as the reference point); FrozenLake's is the default
-study's default path, the one run distance_to_limit reads (bench.harness.sweeps.shared_sweep). From its
-summary:
+Each env is one sweep another section runs too, read once per bench run (bench.harness.sweeps.shared_sweep):
+FrozenLake's is the default study (`num_env_runners: auto` with RLlib's default 2 runners x 1 env as its
+reference point), the one distance_to_limit reads; the 2 ms sleeping step is experiments/slow_simulator.yaml
+(1, 2 and 4 runners of a quarter CPU, sync and async), the one time_to_answer races; LunarLander's is the
+baselines section's (0-3 runners of a quarter CPU). From each summary:
 - the suite's answer: the fastest measured point;
 - the best that fits the old reservation: the fastest point RLlib's default reservation (1 CPU for the
   main process + 1 per env runner) fits on the cores granted, i.e. what `auto` tried before;
-- RLlib's default: the reference point.
+- RLlib's default: the reference point, where the sweep has it.
 All three come from the same sweep, trials one at a time, the seed (trial) as the unit.
 """
 
@@ -19,14 +20,13 @@ import yaml
 
 from bench.harness import runner, sweeps
 from bench.harness.context import Context, KeyFigure, Outcome
-from bench.harness.experiments import EXPERIMENTS, relative, shrunk
-from bench.harness.experiments import SPECS as SPECS_DIR
+from bench.harness.experiments import EXPERIMENTS, SPECS, relative, shrunk
 from bench.harness.report import table
 from scaling_study.core.cores import granted_cores
 
 TITLE = "The machine's best setting, against the old reservation's and RLlib's default"
 
-SPECS = [EXPERIMENTS / "frozenlake.yaml", *(SPECS_DIR / f"best_setting_{name}.yaml" for name in ("cartpole", "sleeping"))]
+SWEEPS = [EXPERIMENTS / "frozenlake.yaml", EXPERIMENTS / "slow_simulator.yaml", SPECS / "baselines_lunarlander.yaml"]
 
 
 def old_reservation_fits(row: pd.Series, cores: int) -> bool:
@@ -46,7 +46,7 @@ def rate(row: pd.Series | None) -> str:
 def run(ctx: Context) -> Outcome:
     cores = granted_cores().granted
     rows, figures, commands = [], [], ["python -m bench --only best_setting"]
-    for spec in SPECS:
+    for spec in SWEEPS:
         if ctx.quick:
             spec = shrunk(spec, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500,
                                                                                     "minibatch_size": 250})
@@ -62,20 +62,24 @@ def run(ctx: Context) -> Outcome:
         reference = reference.iloc[0] if len(reference) else None
         gain_old = best["env_steps_per_s"] / old["env_steps_per_s"] if old is not None else float("nan")
         gain_ref = best["env_steps_per_s"] / reference["env_steps_per_s"] if reference is not None else float("nan")
-        env = yaml.safe_load(spec.read_text())["env"]["id"] + (" (2 ms sleeping step)" if "sleeping" in spec.stem else "")
-        rows.append([env, rate(best), rate(old), f"{gain_old:.2f}x", rate(reference), f"{gain_ref:.2f}x",
+        env = yaml.safe_load(spec.read_text())["env"]["id"] + (" (2 ms sleeping step)" if "slow_simulator" in spec.stem else "")
+        rows.append([env, rate(best), rate(old), f"{gain_old:.2f}x", rate(reference),
+                     "-" if pd.isna(gain_ref) else f"{gain_ref:.2f}x",
                      f"{sweep.times.wall_s:.0f} s"])
         figures.append(KeyFigure(f"best setting, {env}: the suite's answer over the best fitting the old reservation",
                                  f"{gain_old:.2f}x ({rate(best)})"))
-        commands.append(f"scaling-study sweep {relative(spec)} --storage-path TMP")
+        commands.append(f"scaling-study sweep {relative(spec)} --storage-path TMP --no-analyze; "
+                        f"scaling-study analyze TMP/{spec.stem} --out OUT")
     body = "\n\n".join([
-        f"On {granted_cores().describe()}. One sweep per env with `num_env_runners: auto` (0-4 runners on 2 cores, "
-        f"in order, until adding stops paying), a CPU reservation fitted to the machine (the main process 1 CPU, "
-        f"the runners share the rest). CartPole and the sleeping step: 2 seeds per point; FrozenLake (the "
-        f"default study, 4 and 16 envs per runner): one seed per point, then seeds to the fastest and the next "
-        f"(`repeats: {{first: 1, most: 5}}`). Env steps/s are medians over seeds of each seed's median measured "
-        f"iteration; [low-high] is the 95% interval over seeds where a point has 3 or more. Gains are ratios "
-        f"of medians.",
+        f"On {granted_cores().describe()}. One sweep per env, each read by another section too: FrozenLake's is "
+        f"the default study (`num_env_runners: auto`, 0-4 runners on 2 cores in order until adding stops paying, "
+        f"4 and 16 envs per runner, a CPU reservation fitted to the machine: the main process 1 CPU, the runners "
+        f"share the rest; one seed per point, then seeds to the fastest and the next, `repeats: {{first: 1, "
+        f"most: 5}}`); the sleeping step's is experiments/slow_simulator.yaml (1, 2 and 4 runners of a quarter "
+        f"CPU, sync and async, `repeats: {{first: 1, most: 4}}`); LunarLander's is "
+        f"bench/specs/baselines_lunarlander.yaml (0-3 runners of a quarter CPU, 2 seeds). Env steps/s are "
+        f"medians over seeds of each seed's median measured iteration; [low-high] is the 95% interval over seeds "
+        f"where a point has 3 or more. Gains are ratios of medians.",
         table(["env", "the suite's answer", "best fitting the old reservation (1 + 1 per runner)", "gain",
                "RLlib's default (2 runners x 1 env)", "gain", "sweep"], rows, align_right=(3, 5, 6)),
         "The old reservation fits at most cores - 1 runners (1 on 2 cores): the answer it gave is the third "
