@@ -264,7 +264,9 @@ def test_baselines_coverage_counts_a_point_inside_its_range_and_one_with_no_rang
 
     from bench.sections.baselines import coverage
 
-    summary = pd.DataFrame({"num_env_runners": [0, 1, 2, 3, 4], "env_steps_per_s": [10.0, 20.0, 30.0, 35.0, 40.0]})
+    # summary.csv's own leave-one-out column has the CSV's column's name: the CSV's is the one compared
+    summary = pd.DataFrame({"num_env_runners": [0, 1, 2, 3, 4], "env_steps_per_s": [10.0, 20.0, 30.0, 35.0, 40.0],
+                            "predicted_env_steps_per_s": [0.0] * 5})
     stated = pd.DataFrame({"num_env_runners": [0, 1, 2, 3, 4], "predicted_env_steps_per_s": [10.0, 20.0, 30.0, 40.0, 44.0],
                            "predicted_low": [9.0, 18.0, 27.0, 36.0, float("nan")],
                            "predicted_high": [11.0, 22.0, 33.0, 44.0, float("nan")]})

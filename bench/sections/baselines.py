@@ -105,7 +105,7 @@ def smaller_sweep(exp_dir: Path, kept: list[float], target: Path) -> Path:
 
 def coverage(summary: pd.DataFrame, predictions: pd.DataFrame, kept: list[float]) -> pd.DataFrame:
     """A row per dropped point: its measured env steps/s, the range `predict` stated, and whether it holds it."""
-    dropped = summary[~summary["num_env_runners"].astype(float).isin(kept)]
+    dropped = summary.loc[~summary["num_env_runners"].astype(float).isin(kept), ["num_env_runners", "env_steps_per_s"]]
     stated = predictions.assign(num_env_runners=predictions["num_env_runners"].astype(float))
     rows = dropped.assign(num_env_runners=dropped["num_env_runners"].astype(float)).merge(
         stated[["num_env_runners", "predicted_env_steps_per_s", "predicted_low", "predicted_high"]],
