@@ -74,6 +74,17 @@ def shared_sweep(ctx, spec: Path) -> MeasuredSweep:
     return ctx.shared[key]
 
 
+def shared_analysis(ctx, sweep: MeasuredSweep) -> tuple[Path, runner.Run]:
+    """`scaling-study analyze` of a shared sweep, run once per bench run: (its --out directory, the run)."""
+    key = ("analysis", str(sweep.exp_dir))
+    if key not in ctx.shared:
+        out = ctx.work / "analysis" / sweep.exp_dir.parent.name
+        done = runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)),
+                          ctx.work / f"{sweep.exp_dir.parent.name}-analyze.log")
+        ctx.shared[key] = out, done
+    return ctx.shared[key]
+
+
 def plain_sweep(spec: Path, storage: Path, log: Path) -> MeasuredSweep:
     run = runner.run(plain_command(spec, storage), log)
     events = {e["event"]: e["t"] for e in (json.loads(line.split(" ", 1)[1]) for _, line in run.lines

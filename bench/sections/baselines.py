@@ -120,14 +120,13 @@ def run(ctx: Context) -> Outcome:
     for source in SWEEPS:
         spec = shrunk(source, ctx.work / "specs", iterations=2, repeats=1) if ctx.quick else source
         name = yaml.safe_load(spec.read_text())["name"]
-        out = ctx.work / "baselines-analysis" / name
         sweep = sweeps.shared_sweep(ctx, spec)  # model_check reads the sleeping-step sweep too
-        runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)), ctx.work / f"{name}-analyze.log")
+        out, _ = sweeps.shared_analysis(ctx, sweep)
         summary = pd.read_csv(out / "summary.csv")
         errors = held_out_errors(summary).assign(sweep=name)
         kept = kept_counts(summary["num_env_runners"])
         smaller = smaller_sweep(sweep.exp_dir, kept, ctx.work / "baselines-smaller" / name)
-        stated = out / "predicted-from-smaller.csv"
+        stated = ctx.work / "baselines-smaller" / f"{name}-predicted.csv"
         runner.run(runner.scaling_study("predict", str(smaller), "--experiment", str(spec), "--csv", str(stated)),
                    ctx.work / f"{name}-predict.log")
         covered.append(coverage(summary, pd.read_csv(stated), kept).assign(sweep=name, kept=counts_text(kept)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 import yaml
 
-from bench.harness import runner, sweeps
+from bench.harness import sweeps
 from bench.harness.context import Context, KeyFigure, Outcome
 from bench.harness.experiments import EXPERIMENTS, SPECS, relative, shrunk
 from bench.harness.report import table
@@ -50,9 +50,8 @@ def run(ctx: Context) -> Outcome:
         if ctx.quick:
             spec = shrunk(spec, ctx.work / "specs", iterations=2, repeats=1, fixed={"train_batch_size_per_learner": 500,
                                                                                     "minibatch_size": 250})
-        out = ctx.work / "best-setting-analysis" / spec.stem
         sweep = sweeps.shared_sweep(ctx, spec)
-        runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)), ctx.work / f"{spec.stem}-analyze.log")
+        out, _ = sweeps.shared_analysis(ctx, sweep)
         summary = pd.read_csv(out / "summary.csv")
         measured = summary[summary["env_steps_per_s"].notna()]
         best = measured.loc[measured["env_steps_per_s"].idxmax()]

@@ -68,7 +68,8 @@ def why_text(median: dict, ppo: dict[str, int]) -> str:
 def run(ctx: Context) -> Outcome:
     spec = SPEC if not ctx.quick else shrunk(SPEC, ctx.work / "specs", iterations=1, repeats=1,
                                                     fixed={"train_batch_size_per_learner": 1000, "num_epochs": 3})
-    sweep = sweeps.suite_sweep(spec, ctx.work / "course-results", ctx.work / "course-sweep.log")
+    # warm processes, the CLI's default: a trial's timed iterations come after its build either way
+    sweep = sweeps.suite_sweep(spec, ctx.work / "course-results", ctx.work / "course-sweep.log", reuse_actors=True)
     trials = per_trial(sweep.exp_dir)
     median = trials.groupby("point").median().to_dict("index")
     each = trials.groupby("point")["seconds"].apply(list)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.harness import runner, sweeps, timeline
+from bench.harness import sweeps, timeline
 from bench.harness.context import Context, KeyFigure, Outcome
 from bench.harness.experiments import EXPERIMENTS, relative, shrunk
 from bench.harness.report import table
@@ -31,10 +31,9 @@ def plan(ctx: Context) -> Path:
 
 
 def run(ctx: Context) -> Outcome:
-    spec, out = plan(ctx), ctx.work / "limit-analysis"
+    spec = plan(ctx)
     sweep = sweeps.shared_sweep(ctx, spec)
-    analysis = runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)),
-                          ctx.work / "limit-analyze.log")
+    out, analysis = sweeps.shared_analysis(ctx, sweep)
     summary = pd.read_csv(out / "summary.csv")
     calibration = read_calibration(sweep.exp_dir)
     fastest = summary.loc[summary["env_steps_per_s"].idxmax()]

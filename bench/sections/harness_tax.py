@@ -22,7 +22,7 @@ TITLE = "Harness tax: the suite against a bare RLlib loop"
 
 GOAL = 0.97
 SPEC = SPECS / "harness_tax.yaml"
-ROUNDS = 3  # --quick: 1 (3 keeps the whole bench run inside its 40 minutes)
+ROUNDS = 2  # --quick: 1 (2 keeps the whole bench run inside its 40 minutes)
 LAYOUT = (
     "Process layout. Both start Ray the same way (2 CPUs, no dashboard) and sample in one env runner "
     "actor. In the suite the Algorithm and its local learner live in a Tune trial actor (a placement "

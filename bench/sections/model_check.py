@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from bench.harness import runner, sweeps
+from bench.harness import sweeps
 from bench.harness.context import Context, KeyFigure, Outcome, verdict
 from bench.harness.experiments import EXPERIMENTS, relative, shrunk
 from bench.harness.experiments import SPECS as BENCH_SPECS
@@ -45,10 +45,8 @@ def run(ctx: Context) -> Outcome:
     rows, figures, commands = [], [], ["python -m bench --only model_check"]
     for source in SPECS:
         spec = plan(ctx, source)
-        out = ctx.work / "model-analysis" / source.stem
         sweep = sweeps.shared_sweep(ctx, spec)  # the file's default path; distance_to_limit and time_to_answer read it too
-        runner.run(runner.scaling_study("analyze", str(sweep.exp_dir), "--out", str(out)),
-                   ctx.work / f"model-{source.stem}-analyze.log")
+        out, _ = sweeps.shared_analysis(ctx, sweep)
         c = check(pd.read_csv(out / "summary.csv"))
         right = c["predicted_fastest"] == c["measured_fastest"]
         rows.append([relative(source), str(c["points"]), f"{c['median']:.1f}%", f"{c['worst']:.1f}%",

@@ -1,8 +1,9 @@
 """Benchmark 2, sweep efficiency: the trials' own time over the sweep's wall time, suite against plain Tune.
 
 Own time of a trial: build + iterations. Wall time: the whole command, end to end, in a subprocess.
-Goal: the suite at least 0.9, and ahead of the plain script. On the 6-trial grid a third arm runs the
-suite with Tune's actor reuse on (SweepOptions.reuse_actors).
+Goal: the suite at least 0.9, and ahead of the plain script. The suite runs as its CLI does by default,
+reusing a finished trial's process for the next of the same shape (SweepOptions.reuse_actors); in --quick
+runs a third arm runs it with --cold-processes, a fresh process per trial, as it did before.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from bench.harness.report import share, table, values_text
 TITLE = "Sweep efficiency: the suite against a plain Tune script"
 
 GOAL = 0.9
-ROUNDS = 2  # --quick: 1 (2 keeps the whole bench run inside its 40 minutes)
-REUSE = "reuse_actors=True"
-SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {REUSE}"
+ROUNDS = 1  # one run per arm: it keeps the whole bench run inside its 40 minutes
+COLD = "--cold-processes"
+SUITE, PLAIN, WHAT_IF = "suite", "plain Tune", f"suite, {COLD}"
 Runs = dict[str, list[sweeps.MeasuredSweep]]
 METHOD = (
     "Method. Each arm runs the whole command in a subprocess with a Ray temp dir of its own; wall time is "
@@ -37,7 +38,7 @@ METHOD = (
 def workloads(ctx: Context) -> list[tuple[str, Path, bool]]:
     """(label, experiment file, whether to add the what-if arm)."""
     if not ctx.quick:  # smoke.yaml's 2 trials left out: grid6's 6 say the same per trial, in the bench's budget
-        return [("grid6", SPECS / "grid6.yaml", True)]
+        return [("grid6", SPECS / "grid6.yaml", False)]
     grid = {"num_env_runners": [0], "num_envs_per_env_runner": [1, 2]}
     return [("smoke (quick)", shrunk(EXPERIMENTS / "smoke.yaml", ctx.work / "specs", iterations=2), False),
             ("grid6 (quick)", shrunk(SPECS / "grid6.yaml", ctx.work / "specs", iterations=2, search_space=grid), True)]
@@ -48,10 +49,10 @@ def arms(ctx: Context, label: str, spec: Path, with_what_if: bool) -> dict:
         name = f"eff-{label.split()[0]}-{arm}-{i}"
         return ctx.work / name, ctx.work / f"{name}.log"
 
-    found = {SUITE: lambda i: sweeps.suite_sweep(spec, *place("suite", i)),
+    found = {SUITE: lambda i: sweeps.suite_sweep(spec, *place("suite", i), reuse_actors=True),
              PLAIN: lambda i: sweeps.plain_sweep(spec, *place("plain", i))}
     if with_what_if:
-        found[WHAT_IF] = lambda i: sweeps.suite_sweep(spec, *place("reuse", i), reuse_actors=True)
+        found[WHAT_IF] = lambda i: sweeps.suite_sweep(spec, *place("cold", i))
     return found
 
 
@@ -89,8 +90,8 @@ def where_it_goes(label: str, runs: Runs) -> str:
         f"pays the same later, in its Tune set-up), Ray start {seg[timeline.RAY_START]:.1f} s, calibration "
         f"{seg[timeline.CALIBRATION]:.1f} s (the suite's own; the plain script has none), Tune set-up and the first trial's "
         f"process {seg[timeline.BEFORE_FIRST_TRIAL]:.1f} s, Ray shutdown and exit {seg[timeline.SHUTDOWN]:.1f} s - and "
-        f"{per_trial:.1f} s per trial, mostly its fresh actor importing RLlib and torch "
-        f"({seg[timeline.ACTOR_IMPORTS] / trials:.1f} s) and the gap before it ({seg[timeline.BETWEEN] / max(trials - 1, 1):.1f} s per "
+        f"{per_trial:.1f} s per trial: a fresh actor importing RLlib and torch where the trial before had another "
+        f"shape ({seg[timeline.ACTOR_IMPORTS] / trials:.1f} s a trial) and the gap before it ({seg[timeline.BETWEEN] / max(trials - 1, 1):.1f} s per "
         f"gap). Against {seg[timeline.OWN] / trials:.1f} s of own time per trial, that caps the efficiency; {GOAL} would need "
         f"about {timeline.own_seconds_needed(GOAL, fixed, per_trial, trials):.0f} s of own time per trial with "
         f"{trials} trials and these overheads."
@@ -98,7 +99,7 @@ def where_it_goes(label: str, runs: Runs) -> str:
     if WHAT_IF not in runs:
         return text
     fixed_w, per_trial_w = timeline.overheads(median_segments(runs[WHAT_IF]), trials)
-    return text + (f" With {REUSE} the overhead per trial falls to {per_trial_w:.1f} s (about "
+    return text + (f" With {COLD} the overhead per trial rises to {per_trial_w:.1f} s (about "
                    f"{timeline.own_seconds_needed(GOAL, fixed_w, per_trial_w, trials):.0f} s of own time per trial "
                    f"would then reach {GOAL}).")
 
@@ -107,12 +108,11 @@ def what_if_text(runs: Runs) -> str:
     wall, own = ({arm: median_of(runs[arm], value) for arm in (SUITE, WHAT_IF)}
                  for value in (lambda r: r.times.wall_s, lambda r: r.times.own_s))
     between = {arm: median_segments(runs[arm])[timeline.BETWEEN] for arm in (SUITE, WHAT_IF)}
-    return (f"What-if, {REUSE} (SweepOptions.reuse_actors: Tune keeps a finished trial's actor for the next trial "
-            f"that asks for the same resources, instead of ending it and starting (and importing RLlib and torch "
-            f"in) a new process): wall time {wall[SUITE]:.1f} -> {wall[WHAT_IF]:.1f} s (median), time between "
-            f"trials {between[SUITE]:.1f} -> {between[WHAT_IF]:.1f} s. The trials' own time falls too "
-            f"({own[SUITE]:.1f} -> {own[WHAT_IF]:.1f} s): a reused process has RLlib's lazy imports and torch's "
-            f"first-use costs behind it, so the setup_s of a trial that gets a reused actor no longer includes them.")
+    return (f"What-if, {COLD} (a fresh process per trial, instead of Tune keeping a finished trial's actor for "
+            f"the next trial that asks for the same resources): wall time {wall[SUITE]:.1f} -> {wall[WHAT_IF]:.1f} s "
+            f"(median), time between trials {between[SUITE]:.1f} -> {between[WHAT_IF]:.1f} s, the trials' own time "
+            f"{own[SUITE]:.1f} -> {own[WHAT_IF]:.1f} s: a fresh process pays RLlib's lazy imports and torch's "
+            f"first-use costs again.")
 
 
 def standing(ratio: float) -> str:
@@ -131,9 +131,8 @@ def verdict_text(results: list[tuple[str, compare.Comparison, Runs]]) -> str:
         f"machinery, the same for both: starting Ray and shutting it down, and for every trial a fresh actor "
         f"process that imports RLlib and torch before the trial's own code runs. The one fixed cost the suite "
         f"adds is calibration ({calibration:.1f} s: the limit the report divides by). Ours to remove: a new "
-        f"process per trial (the what-if above; the suite arm here runs --cold-processes, while the CLI now "
-        f"reuses processes by default, with setup_s the build alone and startup_s the process start); "
-        f"calibration (now cached per machine, env and versions; this arm's first run measures it). Not ours: Ray start and shutdown, Tune's actor and placement-group lifecycle, the "
+        f"process per trial where the shape changes (the suite reuses one otherwise, with setup_s the build alone "
+        f"and startup_s the process start); calibration (now cached per machine, env and versions; this arm's first run measures it). Not ours: Ray start and shutdown, Tune's actor and placement-group lifecycle, the "
         f"interpreter and its imports. What closes the gap: longer trials (see the default experiment's "
         f"efficiency in the next section), a Ray cluster that is already running (--address: no Ray start or "
         f"shutdown inside the sweep), and actor reuse."
@@ -143,7 +142,7 @@ def verdict_text(results: list[tuple[str, compare.Comparison, Runs]]) -> str:
 def run(ctx: Context) -> Outcome:
     sections, figures, commands, results = [METHOD], [], ["python -m bench --only sweep_efficiency"], []
     for label, spec, with_what_if in workloads(ctx):
-        runs, order = compare.alternate(arms(ctx, label, spec, with_what_if), 1 if ctx.quick else ROUNDS, ctx.log)
+        runs, order = compare.alternate(arms(ctx, label, spec, with_what_if), ROUNDS, ctx.log)
         c = compare.Comparison(SUITE, PLAIN, [r.efficiency for r in runs[SUITE]], [r.efficiency for r in runs[PLAIN]])
         met = c.a_median >= GOAL and c.a_median > c.b_median
         sections += [f"### {label}: {relative(spec)}, {len(runs[SUITE][0].times.trials)} trials",
@@ -156,9 +155,9 @@ def run(ctx: Context) -> Outcome:
         figures.append(KeyFigure(f"sweep efficiency, {label}: suite (plain Tune)",
                                  f"{c.a_median:.2f} ({c.b_median:.2f})", f">= {GOAL} and ahead of plain", verdict(met)))
         shown = Path(relative(spec)), Path("TMP")
-        commands += [" ".join(["scaling-study", *sweeps.suite_command(*shown)[1:]]),
+        commands += [" ".join(["scaling-study", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]),
                      " ".join(["python", *sweeps.plain_command(*shown)[1:]])]
         if WHAT_IF in runs:
-            commands.append(" ".join(["scaling-study", *sweeps.suite_command(*shown, reuse_actors=True)[1:]]))
+            commands.append(" ".join(["scaling-study", *sweeps.suite_command(*shown)[1:]]))
     sections.append(verdict_text(results))
     return Outcome("\n\n".join(sections), figures, commands)
