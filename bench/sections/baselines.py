@@ -54,27 +54,28 @@ def held_out_errors(summary: pd.DataFrame) -> pd.DataFrame:
                          "env_steps_per_s": out["env_steps_per_s"].to_numpy(), **errors})
 
 
-def coverage_text(rows: pd.DataFrame, figures: list[KeyFigure]) -> str:
-    """The ranges' check: a table of dropped points, and its key figures appended to `figures`."""
+def coverage_text(rows: pd.DataFrame) -> tuple[str, KeyFigure]:
+    """The ranges' check in words and a table of the dropped points (`coverage` rows), and its key figure."""
     inside, stated = int(rows["inside"].sum()), int(rows["predicted_low"].notna().sum())
     share = inside / len(rows)
     half = float(rows["half_width_pct"].median())
     met = share >= COVERAGE_GOAL and half <= HALF_WIDTH_GOAL
-    figures.append(KeyFigure(f"predictions beyond a smaller sweep inside their stated ranges ({len(rows)} points)",
-                             f"{inside} of {len(rows)}, median half-width {half:.1f}%",
-                             f">= {COVERAGE_GOAL:.0%}, <= {HALF_WIDTH_GOAL:g}%", verdict(met)))
+    figure = KeyFigure(f"predictions beyond a smaller sweep inside their stated ranges ({len(rows)} points)",
+                       f"{inside} of {len(rows)}, median half-width {half:.1f}%",
+                       f">= {COVERAGE_GOAL:.0%}, <= {HALF_WIDTH_GOAL:g}%", verdict(met))
     lines = [[r.sweep, r.kept, f"{r.num_env_runners:g}", f"{r.env_steps_per_s:,.0f}",
               f"{r.predicted_env_steps_per_s:,.0f}",
               "no range" if pd.isna(r.predicted_low) else f"{r.predicted_low:,.0f}-{r.predicted_high:,.0f}",
               "" if pd.isna(r.half_width_pct) else f"{r.half_width_pct:.1f}%", "yes" if r.inside else "no"]
              for r in rows.itertuples()]
-    return "\n\n".join([
+    text = "\n\n".join([
         f"The stated ranges, out of sample: each sweep without its largest runner counts, given to `scaling-study "
         f"predict`, states a range for {stated} of the {len(rows)} points it did not measure; {inside} of "
         f"{len(rows)} measured medians lie inside (goal {COVERAGE_GOAL:.0%}), median half-width {half:.1f}% "
         f"(goal {HALF_WIDTH_GOAL:g}% or less). A point with no range counts as outside.",
         table(["sweep", "runners measured", "runners", "measured env steps/s", "predicted", "stated range",
                "half-width", "inside"], lines, align_right=(2, 3, 4, 6))])
+    return text, figure
 
 
 def processes(points: pd.DataFrame) -> pd.Series:
@@ -149,12 +150,14 @@ def run(ctx: Context) -> Outcome:
         figures.append(KeyFigure(f"out-of-sample error, {m} ({len(every)} held-out points)",
                                  f"median {s['median']:.1f}%, worst {s['worst']:.1f}%, mean {s['mean']:+.1f}%",
                                  "<= 5%, <= 10%, +-3%" if m == SUITE else "", verdict(met) if m == SUITE else ""))
+    ranges_text, ranges_figure = coverage_text(pd.concat(covered, ignore_index=True))
+    figures.append(ranges_figure)
     body = "\n\n".join([
         "Fitted on the smaller half of each sweep's runner counts, predicting the larger half (2 cores, 2 seeds "
         "a point; a point is its median over seeds). The suite's model uses phase times; the baselines see "
         "only env steps/s against n = env runners + 1.",
         table(["model", "median |error|", "worst |error|", "mean error", "goal met"], summary_rows, align_right=(1, 2, 3)),
         table(["sweep", "runners", "CPUs", "measured env steps/s", *models], per_point, align_right=(1, 2, 3, 4, 5, 6, 7)),
-        coverage_text(pd.concat(covered, ignore_index=True), figures),
+        ranges_text,
     ])
     return Outcome(body, figures, commands)
