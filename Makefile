@@ -89,7 +89,7 @@ browser: ## install Debian's chromium for the report test (as root)
 # Ray 2.60 listens on every interface and has no setting to keep to loopback, so where it can (root,
 # unshare and ip present) the suite runs in a network namespace of its own whose only interface is
 # loopback: whatever a test starts is then reachable from this machine alone.
-test: $(DEV) browser ## every test: real Ray, real Tune, kept small (about 15 minutes on a fresh clone, install included; PYTEST_FLAGS)
+test: $(DEV) browser ## every test: real Ray, real Tune, kept small (14-15 minutes on a fresh clone, install included; PYTEST_FLAGS)
 	@if [ "$$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null && unshare -n true 2>/dev/null; then \
 	  echo "running the tests in a loopback-only network namespace"; \
 	  unshare -n sh -c 'ip link set lo up && exec $(BIN)/python -m pytest $(PYTEST_FLAGS)'; \
