@@ -201,14 +201,16 @@ def lead_blocks(summary: pd.DataFrame, findings: Findings, figures: dict[str, Pa
 
 
 def explored_items(explored: dict[str, dict]) -> list[str]:
-    """A sentence per `auto` series: what it tried, what it left out, and why it stopped."""
+    """A sentence per `auto` series: what it tried, what it left out, and why it stopped. Its best is the
+    best when it stopped (a series' decision sees its first seeds only): the answer, after more seeds, may
+    name another."""
     items = []
     for series, decision in explored.items():
         where = f" ({series})" if series else ""
         left = decision.get("not_tried") or []
         skipped = f"; not run: {', '.join(map(str, left))}" if left else ""
         items.append(f"{decision.get('setting')}{where}: tried {', '.join(map(str, decision.get('tried', [])))}"
-                     f"{skipped}; best {decision.get('best')}; {decision.get('why')}.")
+                     f"{skipped}; best when it stopped {decision.get('best')}; {decision.get('why')}.")
     return items
 
 
